@@ -1,0 +1,2 @@
+// @coffer/crypto — public API. Filled in by its issue.
+export {};

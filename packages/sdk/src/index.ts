@@ -1,0 +1,2 @@
+// @coffer/sdk — public API. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @coffer/server — public API. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @coffer/storage — public API. Filled in by its issue.
+export {};
