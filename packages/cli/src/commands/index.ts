@@ -1,0 +1,10 @@
+/**
+ * Every command of `coffer`, in help order. A new command group (devices, protection,
+ * recovery-key, drive, backup, …) is one file under commands/ plus one line here.
+ */
+import type { Entry } from '../router.js';
+import { accountGroup, login, logout } from './account.js';
+import { schemaGroup } from './schema.js';
+import { serverCommand } from './server.js';
+
+export const commands: readonly Entry[] = [serverCommand, accountGroup, login, logout, schemaGroup];
