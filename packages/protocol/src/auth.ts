@@ -14,11 +14,27 @@ export interface LoginFinishRequest { loginId: string; finishLoginRequest: strin
 
 export interface SessionResponse { sessionToken: string; userRecordName: string }
 
+/**
+ * `reason` values of AUTHENTICATION_FAILED from login/finish and totp/confirm with a fixed
+ * meaning, so clients can branch (prompt for a code) without parsing prose.
+ */
+export const AuthReasons = {
+  /** The account has TOTP on and the request carried no `totpCode`; the same loginId may be retried with one. */
+  totpRequired: 'totpRequired',
+  /** The TOTP code is wrong (counts toward the TOTP throttle). */
+  totpInvalid: 'totpInvalid',
+  /** The TOTP code was already used; wait for the next one. */
+  totpReplayed: 'totpReplayed',
+} as const;
+
+/** Body of logout, totp/confirm and other acknowledgements. */
+export type AuthOkResponse = Record<string, never>;
+
 export interface TotpSetupResponse { secret: string; otpauthUrl: string }
 export interface TotpConfirmRequest { code: string }
 
 export interface ApiTokenCreateRequest { container: string }
-export interface ApiTokenCreateResponse { apiToken: string }
+export interface ApiTokenCreateResponse { apiToken: string; tokenId: string }
 
 export const AuthPaths = {
   registerStart: '/auth/1/register/start',
