@@ -72,6 +72,7 @@ export class DatabaseContext {
       const codec = new RecordCodec(
         {
           container: this.container,
+          environment: this.environment,
           database: this.scope,
           defaultOwner: () => (this.scope === 'public' ? DEFAULT_OWNER : this.account.userRecordName()),
         },

@@ -18,7 +18,7 @@ import {
   type FieldValue as CryptoFieldValue,
   type SymmetricKey,
 } from '@coffer/crypto';
-import { DEFAULT_ZONE_NAME, type DatabaseScope, type FieldType, type FieldWire, type ProtectionInfo, type RecordWire, type ZoneIDWire } from '@coffer/protocol';
+import { DEFAULT_ZONE_NAME, type DatabaseScope, type Environment, type FieldType, type FieldWire, type ProtectionInfo, type RecordWire, type ZoneIDWire } from '@coffer/protocol';
 import { fromBase64, toBase64 } from './base64.js';
 import { InvalidFieldError } from './errors.js';
 import type { ZoneKeyring } from './keys/zone-keys.js';
@@ -31,6 +31,7 @@ export const DEFAULT_OWNER = '_defaultOwner';
 
 export interface RecordScope {
   container: string;
+  environment: Environment;
   database: DatabaseScope;
   /** The owner of zones addressed without `ownerRecordName` (the signed-in user). */
   defaultOwner: () => string;
@@ -156,6 +157,7 @@ export class RecordCodec {
   private context(zone: Required<ZoneIDWire>, recordName: string, fieldName: string, fieldType: FieldType): FieldContext {
     return {
       container: this.scope.container,
+      environment: this.scope.environment,
       database: this.scope.database,
       zoneName: zone.zoneName,
       ownerRecordName: zone.ownerRecordName,

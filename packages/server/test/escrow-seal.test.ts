@@ -154,7 +154,7 @@ for (const backend of testBackends()) {
       await ctx.keys.addZoneKey({ version: 1, serviceKeyId: serviceKey.id, wrappedKey: toBase64(wrapKey(serviceKey, zoneKey)) });
       const recordKey = generateKey('record');
       const protectionInfo: ProtectionInfo = { wrappedRecordKey: toBase64(wrapKey(zoneKey, recordKey)), zoneKeyVersion: 1 };
-      const fieldCtx = { container: CONTAINER, database: 'private' as const, zoneName: 'deviceZone', ownerRecordName: owner, recordName: 'dev-1', fieldName: 'score', fieldType: 'DOUBLE' as const };
+      const fieldCtx = { container: CONTAINER, environment: 'development' as const, database: 'private' as const, zoneName: 'deviceZone', ownerRecordName: owner, recordName: 'dev-1', fieldName: 'score', fieldType: 'DOUBLE' as const };
       const ciphertext = toBase64(encryptField(recordKey, fieldCtx, 42.5));
       const opened = await escrow.openFields({ ...ctx, fields: { score: { type: 'DOUBLE', ciphertext } }, protectionInfo });
       expect(opened.values).toEqual({ score: 42.5 });
@@ -188,7 +188,7 @@ for (const backend of testBackends()) {
 
       const recordKey = generateKey('record');
       const protectionInfo = { wrappedRecordKey: toBase64(wrapKey(zoneKey, recordKey)), zoneKeyVersion: 1 };
-      const ciphertext = toBase64(encryptField(recordKey, { container: CONTAINER, database: 'private', zoneName: 'e2eZone', ownerRecordName: owner, recordName: 'e2e-1', fieldName: 't', fieldType: 'STRING' }, 'x'));
+      const ciphertext = toBase64(encryptField(recordKey, { container: CONTAINER, environment: 'development' as const, database: 'private', zoneName: 'e2eZone', ownerRecordName: owner, recordName: 'e2e-1', fieldName: 't', fieldType: 'STRING' }, 'x'));
       expect((await escrow.openFields({ ...ctx, fields: { t: { type: 'STRING', ciphertext } }, protectionInfo })).values).toEqual({});
 
       const recover = await errorOf(escrow.recoverServiceKey({ ownerRecordName: owner, key: { ...stored, wrappedByKeychain: stored.wrappedByKeychain } }));

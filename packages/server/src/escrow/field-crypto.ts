@@ -12,6 +12,7 @@ export function fieldContext(ctx: EscrowRecordContext, fieldName: string, fieldT
   if (ctx.database === 'public') throw new Error('encrypted fields do not exist in the public database');
   return {
     container: ctx.container,
+    environment: ctx.environment,
     database: ctx.database,
     zoneName: ctx.zoneName,
     ownerRecordName: ctx.ownerRecordName,
