@@ -1,0 +1,251 @@
+/**
+ * A pool of worker threads (one per core by default) that hash + encrypt chunks
+ * (crypto `encryptAssetChunk`) or decrypt them, so chunk crypto uses every core while
+ * the main thread reads, chunks and does I/O. Buffers are transferred, not copied.
+ *
+ * Workers are unref'd while idle: a pool that is never closed does not keep the process
+ * alive, and one with work in flight does.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  assetChunkCiphertextSize, decryptAssetChunk, DecryptionError, encryptAssetChunk, sha256,
+  type AssetChunkRef, type ConvergenceKeys, type EncryptedAssetChunk,
+} from '@coffer/crypto';
+
+/** Messages to a worker (internal). */
+export type WorkerRequest =
+  | { seq: number; op: 'encrypt'; plaintext: Uint8Array; out?: ArrayBuffer }
+  | { seq: number; op: 'decrypt'; id: Uint8Array; key: Uint8Array; size: number; ciphertext: Uint8Array };
+
+/** Messages from a worker (internal). */
+export type WorkerReply =
+  | { seq: number; ok: true; op: 'encrypt'; id: Uint8Array; key: Uint8Array; size: number; ciphertext: Uint8Array; ciphertextSha256?: Uint8Array; input: ArrayBuffer }
+  | { seq: number; ok: true; op: 'decrypt'; plaintext: Uint8Array }
+  | { seq: number; ok: false; name: string; message: string; code?: string };
+
+export interface ChunkCryptoPoolOptions {
+  /** The account's convergence keys (crypto `convergenceKeys`). */
+  keys: ConvergenceKeys;
+  /** Worker threads; default one per core. 0 runs everything on the calling thread (no workers). */
+  workers?: number;
+  /** Largest chunk (plaintext) this pool will see, for recycled buffers; default 4 MiB (Chunker v1 max). */
+  maxChunkSize?: number;
+  /**
+   * Also compute each ciphertext's SHA-256 (what `assets/upload` wants in
+   * X-Coffer-Content-SHA256) on the worker, off the uploading thread. Default false.
+   */
+  uploadDigest?: boolean;
+}
+
+/** What the worker gets at start. */
+export interface WorkerSetup {
+  keys: ConvergenceKeys;
+  uploadDigest: boolean;
+}
+
+/** An encrypted chunk from the pool; `ciphertextSha256` is set when the pool computes upload digests. */
+export type PooledChunk = EncryptedAssetChunk & { readonly ciphertextSha256?: Uint8Array };
+
+interface Pending {
+  resolve(reply: WorkerReply): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+const workerUrl = new URL('./crypto-worker.js', import.meta.url);
+/** Recycled buffers kept per kind: enough for every chunk in flight plus a few. */
+const FREE_LIST_MAX = 16;
+
+function rebuildError(reply: Extract<WorkerReply, { ok: false }>): Error {
+  // Callers branch on the crypto error classes: re-create them on this side of the port.
+  if (reply.code === 'DECRYPTION_FAILED') return new DecryptionError('asset chunk');
+  const error = new Error(reply.message);
+  error.name = reply.name;
+  return error;
+}
+
+export class ChunkCryptoPool {
+  /** Worker threads (0 = inline). */
+  readonly size: number;
+  readonly #keys: ConvergenceKeys;
+  readonly #uploadDigest: boolean;
+  readonly #slots: Slot[] = [];
+  readonly #maxChunk: number;
+  /** Plaintext buffers (each maxChunk bytes) that came back from workers. */
+  readonly #freeInputs: ArrayBuffer[] = [];
+  /** Ciphertext buffers given back through release(). */
+  readonly #freeOutputs: ArrayBuffer[] = [];
+  /** Buffers this pool handed out, so encrypt() knows it may transfer the whole buffer. */
+  readonly #owned = new WeakSet<ArrayBuffer>();
+  #seq = 0;
+  #closed = false;
+  #failure: Error | undefined;
+
+  constructor(options: ChunkCryptoPoolOptions) {
+    this.#keys = options.keys;
+    this.#uploadDigest = options.uploadDigest ?? false;
+    const size = options.workers ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 0) throw new RangeError('ChunkCryptoPool: workers must be a non-negative integer');
+    this.size = size;
+    this.#maxChunk = options.maxChunkSize ?? 4 * 1024 * 1024;
+    for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
+  }
+
+  /**
+   * A buffer for the next chunk's plaintext (`size` ≤ maxChunkSize bytes), recycled from
+   * chunks the workers are done with. Pass it to {@link encrypt}, which then moves it to a
+   * worker without copying. The splitter of encryptStream/encryptFile uses this.
+   */
+  allocatePlaintext(size: number): Uint8Array {
+    if (size > this.#maxChunk) return new Uint8Array(size);
+    const buffer = this.#freeInputs.pop() ?? new ArrayBuffer(this.#maxChunk);
+    this.#owned.add(buffer);
+    return new Uint8Array(buffer, 0, size);
+  }
+
+  /**
+   * Gives a chunk's ciphertext buffer back for reuse once it has been uploaded (optional:
+   * an unreleased buffer is simply garbage-collected). The chunk must not be used after.
+   */
+  release(chunk: { ciphertext: Uint8Array }): void {
+    const { buffer } = chunk.ciphertext;
+    if (buffer instanceof ArrayBuffer && this.#freeOutputs.length < FREE_LIST_MAX) this.#freeOutputs.push(buffer);
+  }
+
+  /** Plaintext to send: the pool's own buffers and whole-buffer arrays move as they are; anything else is copied. */
+  #sendable(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+    const { buffer } = bytes;
+    if (buffer instanceof ArrayBuffer && (this.#owned.has(buffer) || (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength))) {
+      return bytes as Uint8Array<ArrayBuffer>;
+    }
+    return bytes.slice();
+  }
+
+  /** A released ciphertext buffer that fits `size` bytes, if any. */
+  #takeOutput(size: number): ArrayBuffer | undefined {
+    const index = this.#freeOutputs.findIndex((buffer) => buffer.byteLength >= size);
+    return index < 0 ? undefined : this.#freeOutputs.splice(index, 1)[0];
+  }
+
+  #spawn(): Slot {
+    const setup: WorkerSetup = { keys: this.#keys, uploadDigest: this.#uploadDigest };
+    const worker = new Worker(workerUrl, { workerData: setup });
+    const slot: Slot = { worker, pending: new Map() };
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = slot.pending.get(reply.seq);
+      if (waiter === undefined) return;
+      slot.pending.delete(reply.seq);
+      if (slot.pending.size === 0) worker.unref();
+      waiter.resolve(reply);
+    });
+    const fail = (error: Error): void => {
+      this.#failure ??= error;
+      for (const waiter of slot.pending.values()) waiter.reject(error);
+      slot.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!this.#closed) fail(new Error(`chunk crypto worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  #dispatch(request: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+    if (this.#closed) return Promise.reject(new Error('ChunkCryptoPool is closed'));
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    let slot = this.#slots[0]!;
+    for (const candidate of this.#slots) if (candidate.pending.size < slot.pending.size) slot = candidate;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(request.seq, { resolve, reject });
+      slot.worker.postMessage(request, transfer);
+    });
+  }
+
+  /**
+   * Hashes and encrypts one chunk. Takes ownership of `plaintext`: when it spans a whole
+   * ArrayBuffer that buffer is transferred to a worker (detached here).
+   */
+  async encrypt(plaintext: Uint8Array): Promise<PooledChunk> {
+    const out = this.#takeOutput(assetChunkCiphertextSize(plaintext.length));
+    if (this.size === 0) {
+      const chunk = encryptAssetChunk(this.#keys, plaintext, out === undefined ? {} : { out: new Uint8Array(out) });
+      if (this.#owned.has(plaintext.buffer as ArrayBuffer) && this.#freeInputs.length < FREE_LIST_MAX) this.#freeInputs.push(plaintext.buffer as ArrayBuffer);
+      return this.#uploadDigest ? { ...chunk, ciphertextSha256: sha256(chunk.ciphertext) } : chunk;
+    }
+    const bytes = this.#sendable(plaintext);
+    const transfer = out === undefined ? [bytes.buffer] : [bytes.buffer, out];
+    const reply = await this.#dispatch({ seq: ++this.#seq, op: 'encrypt', plaintext: bytes, ...(out === undefined ? {} : { out }) }, transfer);
+    if (!reply.ok) throw rebuildError(reply);
+    if (reply.op !== 'encrypt') throw new Error('chunk crypto worker answered the wrong operation');
+    if (reply.input.byteLength === this.#maxChunk && this.#freeInputs.length < FREE_LIST_MAX) this.#freeInputs.push(reply.input);
+    return {
+      id: reply.id, key: reply.key, size: reply.size, ciphertext: reply.ciphertext,
+      ...(reply.ciphertextSha256 === undefined ? {} : { ciphertextSha256: reply.ciphertextSha256 }),
+    };
+  }
+
+  /**
+   * Opens one chunk (crypto `decryptAssetChunk`). Takes ownership of `ciphertext` as
+   * {@link encrypt} does of its plaintext.
+   * @throws DecryptionError (from @coffer/crypto) on a corrupted or swapped chunk.
+   */
+  async decrypt(ref: AssetChunkRef, ciphertext: Uint8Array): Promise<Uint8Array> {
+    if (this.size === 0) return decryptAssetChunk(ref, ciphertext);
+    const bytes = this.#sendable(ciphertext);
+    const reply = await this.#dispatch({ seq: ++this.#seq, op: 'decrypt', id: ref.id, key: ref.key, size: ref.size, ciphertext: bytes }, [bytes.buffer]);
+    if (!reply.ok) throw rebuildError(reply);
+    if (reply.op !== 'decrypt') throw new Error('chunk crypto worker answered the wrong operation');
+    return reply.plaintext;
+  }
+
+  /** Stops the workers; pending calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new Error('ChunkCryptoPool closed');
+    for (const slot of this.#slots) {
+      for (const waiter of slot.pending.values()) waiter.reject(error);
+      slot.pending.clear();
+    }
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+}
+
+/**
+ * Runs `work` over `items` with at most `window` in flight, yielding results in input
+ * order. Memory is bounded by the window, not by the input's length.
+ */
+export async function* inOrder<T, R>(items: AsyncIterable<T> | Iterable<T>, work: (item: T) => Promise<R>, window: number): AsyncGenerator<R> {
+  if (!Number.isInteger(window) || window < 1) throw new RangeError('inOrder: window must be a positive integer');
+  const queue: Promise<R>[] = [];
+  for await (const item of items) {
+    const promise = work(item);
+    // Observed later, in order; this keeps a rejection from counting as unhandled meanwhile.
+    promise.catch(() => undefined);
+    queue.push(promise);
+    if (queue.length >= window) yield await queue.shift()!;
+  }
+  while (queue.length > 0) yield await queue.shift()!;
+}
+
+/**
+ * Encrypts a stream of chunks on the pool, in order, with 2 chunks in flight per worker.
+ * Takes ownership of the chunks (see {@link ChunkCryptoPool.encrypt}).
+ */
+export function encryptChunks(chunks: AsyncIterable<Uint8Array>, pool: ChunkCryptoPool): AsyncGenerator<PooledChunk> {
+  return inOrder(chunks, (chunk) => pool.encrypt(chunk), Math.max(2, 2 * pool.size + 1));
+}
+
+/** Decrypts a stream of fetched chunks on the pool, in order. */
+export function decryptChunks(
+  items: AsyncIterable<{ ref: AssetChunkRef; ciphertext: Uint8Array }>, pool: ChunkCryptoPool,
+): AsyncGenerator<Uint8Array> {
+  return inOrder(items, ({ ref, ciphertext }) => pool.decrypt(ref, ciphertext), Math.max(2, 2 * pool.size + 1));
+}

@@ -1,0 +1,227 @@
+/**
+ * Local-file adapter (the embedded default). Layout: `<root>/<first two id chars>/<id>`.
+ * A put writes `<root>/<shard>/.tmp-<random>`, fsyncs it, renames it over the final name
+ * and fsyncs the shard directory, so a crash leaves either the old blob, the new blob or
+ * an orphaned `.tmp-*` file (never listed, removed by {@link FileBlobStore.removeStaleTemporaries}),
+ * never a partial blob under a real id. rename(2) within one directory is atomic on POSIX.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  assertBlobId, assertListOptions, BlobNotFoundError,
+  type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
+} from './blob-store.js';
+
+const TEMP_PREFIX = '.tmp-';
+const SHARD = /^[A-Za-z0-9_-][A-Za-z0-9._-]$/;
+
+function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, data: BlobSource): Promise<number> {
+  if (data instanceof Uint8Array) {
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+      offset += bytesWritten;
+    }
+    return data.byteLength;
+  }
+  let total = 0;
+  for await (const piece of data) {
+    total += await writeAll(handle, piece);
+  }
+  return total;
+}
+
+export interface FileBlobStoreOptions {
+  /** Directory that holds the shards; created if missing. */
+  root: string;
+}
+
+export class FileBlobStore implements BlobStore {
+  readonly kind = 'file';
+  readonly root: string;
+  #rootReady: Promise<void> | undefined;
+
+  constructor(options: FileBlobStoreOptions) {
+    this.root = options.root;
+  }
+
+  #shardOf(id: string): string {
+    return join(this.root, id.slice(0, 2));
+  }
+
+  #pathOf(id: string): string {
+    return join(this.root, id.slice(0, 2), id);
+  }
+
+  async #ensureShard(id: string): Promise<string> {
+    this.#rootReady ??= mkdir(this.root, { recursive: true }).then(() => undefined);
+    await this.#rootReady;
+    const shard = this.#shardOf(id);
+    try {
+      await mkdir(shard);
+      // A new directory entry in the root must itself be durable before we rely on it.
+      await fsyncDirectory(this.root);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    return shard;
+  }
+
+  async put(id: string, data: BlobSource): Promise<BlobStat> {
+    assertBlobId(id);
+    const shard = await this.#ensureShard(id);
+    const temp = join(shard, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
+    const handle = await open(temp, 'wx', 0o600);
+    let size: number;
+    try {
+      size = await writeAll(handle, data);
+      await handle.sync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    try {
+      await rename(temp, this.#pathOf(id));
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await fsyncDirectory(shard);
+    return { id, size };
+  }
+
+  async get(id: string): Promise<Uint8Array> {
+    assertBlobId(id);
+    try {
+      const buffer = await readFile(this.#pathOf(id));
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
+      throw error;
+    }
+  }
+
+  async getStream(id: string): Promise<BlobReadStream> {
+    assertBlobId(id);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#pathOf(id), 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      // The open handle pins the inode: a concurrent replace or delete cannot tear this read.
+      return { size, stream: handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 }) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async stat(id: string): Promise<BlobStat | undefined> {
+    assertBlobId(id);
+    try {
+      const info = await stat(this.#pathOf(id));
+      return { id, size: info.size };
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.stat(id)) !== undefined;
+  }
+
+  async delete(id: string): Promise<void> {
+    assertBlobId(id);
+    try {
+      await unlink(this.#pathOf(id));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+  }
+
+  async list(options: BlobListOptions = {}): Promise<BlobListPage> {
+    const { prefix, startAfter, limit } = assertListOptions(options);
+    const shards = (await readdirOrEmpty(this.root))
+      .filter((name) => SHARD.test(name))
+      .filter((name) => (prefix.length >= 2 ? name === prefix.slice(0, 2) : name.startsWith(prefix)))
+      .filter((name) => startAfter === undefined || name >= startAfter.slice(0, 2))
+      .sort();
+    const items: BlobStat[] = [];
+    for (const shard of shards) {
+      const names = (await readdirOrEmpty(join(this.root, shard)))
+        .filter((name) => !name.startsWith('.') && name.startsWith(prefix) && (startAfter === undefined || name > startAfter))
+        .sort();
+      for (const name of names) {
+        try {
+          const info = await stat(join(this.root, shard, name));
+          items.push({ id: name, size: info.size });
+        } catch (error) {
+          if (!isErrno(error, 'ENOENT')) throw error; // deleted while listing
+          continue;
+        }
+        if (items.length > limit) {
+          items.length = limit;
+          return { items, next: items[limit - 1]!.id };
+        }
+      }
+    }
+    return { items };
+  }
+
+  /** Removes `.tmp-*` files older than `maxAgeMs` (left by a crash mid-put). Returns how many. */
+  async removeStaleTemporaries(maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    const cutoff = Date.now() - maxAgeMs;
+    for (const shard of (await readdirOrEmpty(this.root)).filter((name) => SHARD.test(name))) {
+      for (const name of await readdirOrEmpty(join(this.root, shard))) {
+        if (!name.startsWith(TEMP_PREFIX)) continue;
+        const path = join(this.root, shard, name);
+        try {
+          if ((await stat(path)).mtimeMs < cutoff) {
+            await unlink(path);
+            removed += 1;
+          }
+        } catch (error) {
+          if (!isErrno(error, 'ENOENT')) throw error;
+        }
+      }
+    }
+    return removed;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+async function readdirOrEmpty(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return [];
+    throw error;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The one contract every BlobStore adapter passes (restic's backend test suite shape).
+ * Called once per adapter from blob-stores.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobIdError, BlobNotFoundError, collect, listAll, type BlobStore } from '@coffer/blobs';
+import type { TestBlobStore } from '@coffer/blobs/testing';
+
+async function* pieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += size) {
+    await Promise.resolve();
+    yield bytes.subarray(offset, Math.min(offset + size, bytes.byteLength));
+  }
+}
+
+function id(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function blobStoreContract(adapter: TestBlobStore): void {
+  describe(`BlobStore contract: ${adapter.name}`, () => {
+    let store: BlobStore;
+    let cleanup: () => Promise<void>;
+
+    beforeAll(async () => {
+      const opened = await adapter.open();
+      store = opened.store;
+      cleanup = () => opened.cleanup();
+    });
+    afterAll(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('puts and gets bytes, stats and checks presence', async () => {
+      const key = id();
+      const bytes = randomBytes(100_000);
+      expect(await store.put(key, bytes)).toEqual({ id: key, size: bytes.length });
+      expect(Buffer.from(await store.get(key)).equals(bytes)).toBe(true);
+      expect(await store.stat(key)).toEqual({ id: key, size: bytes.length });
+      expect(await store.has(key)).toBe(true);
+    });
+
+    it('stores an empty blob', async () => {
+      const key = id();
+      await store.put(key, new Uint8Array(0));
+      expect((await store.get(key)).byteLength).toBe(0);
+      expect(await store.stat(key)).toEqual({ id: key, size: 0 });
+    });
+
+    it('puts a stream of pieces, including one longer than a multipart part', async () => {
+      const small = randomBytes(300_000);
+      const k1 = id();
+      expect((await store.put(k1, pieces(small, 7_777))).size).toBe(small.length);
+      expect(Buffer.from(await store.get(k1)).equals(small)).toBe(true);
+
+      const large = randomBytes(11 * 1024 * 1024 + 3);
+      const k2 = id();
+      expect((await store.put(k2, Readable.from(pieces(large, 1 << 20)))).size).toBe(large.length);
+      const { size, stream } = await store.getStream(k2);
+      expect(size).toBe(large.length);
+      expect(Buffer.from(await collect(stream)).equals(large)).toBe(true);
+    });
+
+    it('replaces an existing blob whole', async () => {
+      const key = id();
+      await store.put(key, randomBytes(5000));
+      const second = randomBytes(10);
+      await store.put(key, second);
+      expect(Buffer.from(await store.get(key)).equals(second)).toBe(true);
+    });
+
+    it('a put whose stream fails leaves the previous state', async () => {
+      const key = id();
+      const original = randomBytes(1000);
+      await store.put(key, original);
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield randomBytes(64 * 1024);
+        await Promise.resolve();
+        throw new Error('source broke');
+      }
+      await expect(store.put(key, failing())).rejects.toThrow('source broke');
+      expect(Buffer.from(await store.get(key)).equals(original)).toBe(true);
+
+      const fresh = id();
+      await expect(store.put(fresh, failing())).rejects.toThrow('source broke');
+      expect(await store.has(fresh)).toBe(false);
+      const listed = [];
+      for await (const item of listAll(store, fresh.slice(0, 2))) listed.push(item.id);
+      expect(listed).not.toContain(fresh);
+    });
+
+    it('missing blobs: get/getStream throw BlobNotFoundError, stat is undefined, delete is a no-op', async () => {
+      const key = id();
+      await expect(store.get(key)).rejects.toBeInstanceOf(BlobNotFoundError);
+      await expect(store.getStream(key)).rejects.toBeInstanceOf(BlobNotFoundError);
+      expect(await store.stat(key)).toBeUndefined();
+      expect(await store.has(key)).toBe(false);
+      await store.delete(key);
+    });
+
+    it('deletes', async () => {
+      const key = id();
+      await store.put(key, randomBytes(10));
+      await store.delete(key);
+      expect(await store.has(key)).toBe(false);
+      await expect(store.get(key)).rejects.toBeInstanceOf(BlobNotFoundError);
+    });
+
+    it('rejects ids outside the syntax', async () => {
+      for (const bad of ['', 'a', '.hidden', '../x', 'a/b', 'ab c', 'é1', 'x'.repeat(257)]) {
+        await expect(store.put(bad, new Uint8Array(1))).rejects.toBeInstanceOf(BlobIdError);
+        await expect(store.get(bad)).rejects.toBeInstanceOf(BlobIdError);
+      }
+      await expect(store.list({ prefix: '../' })).rejects.toBeInstanceOf(BlobIdError);
+    });
+
+    it('lists by prefix in ascending order, page by page, each id once', async () => {
+      const tag = `L${randomBytes(4).toString('hex')}`;
+      const ids = Array.from({ length: 23 }, (_, i) => `${tag}.${String(i).padStart(2, '0')}-${randomBytes(2).toString('hex')}`);
+      await Promise.all(ids.map((key, i) => store.put(key, new Uint8Array(i))));
+      const seen: { id: string; size: number }[] = [];
+      let startAfter: string | undefined;
+      let pages = 0;
+      for (;;) {
+        const page = await store.list({ prefix: tag, limit: 5, ...(startAfter === undefined ? {} : { startAfter }) });
+        pages += 1;
+        expect(page.items.length).toBeLessThanOrEqual(5);
+        seen.push(...page.items);
+        if (page.next === undefined) break;
+        startAfter = page.next;
+      }
+      expect(pages).toBeGreaterThanOrEqual(5);
+      expect(seen.map((s) => s.id)).toEqual([...ids].sort());
+      expect(seen.map((s) => s.size)).toEqual(ids.map((_, i) => i));
+      expect((await store.list({ prefix: `${tag}.1` })).items.map((s) => s.id)).toEqual(ids.slice(10, 20));
+    });
+
+    it('lists across shards (short prefixes)', async () => {
+      const ids = ['Zq' + randomBytes(8).toString('hex'), 'Zr' + randomBytes(8).toString('hex'), 'Zs' + randomBytes(8).toString('hex')];
+      for (const key of ids) await store.put(key, new Uint8Array(3));
+      const listed: string[] = [];
+      for await (const item of listAll(store, 'Z')) listed.push(item.id);
+      expect(listed).toEqual(expect.arrayContaining(ids));
+      expect([...listed].sort()).toEqual(listed);
+      const after = (await store.list({ prefix: 'Z', startAfter: ids[0]! })).items.map((s) => s.id);
+      expect(after).not.toContain(ids[0]);
+      expect(after).toEqual(expect.arrayContaining(ids.slice(1)));
+    });
+
+    it('concurrent puts of one id leave one whole version', async () => {
+      const key = id();
+      const versions = Array.from({ length: 6 }, () => randomBytes(200_000));
+      await Promise.all(versions.map((v) => store.put(key, pieces(v, 50_000))));
+      const got = Buffer.from(await store.get(key));
+      expect(versions.some((v) => v.equals(got))).toBe(true);
+    });
+
+    it('a reader holding a stream sees the version it opened', async () => {
+      const key = id();
+      const first = randomBytes(300_000);
+      await store.put(key, first);
+      const { stream } = await store.getStream(key);
+      await store.put(key, randomBytes(300_000));
+      const read = Buffer.from(await collect(stream));
+      // The file store pins the inode; S3 answers from the object as of the GET.
+      expect(read.equals(first)).toBe(true);
+    });
+  });
+}
