@@ -6,7 +6,7 @@ export type FieldType = ScalarFieldType | ListFieldType;
 
 export const FieldTypes: readonly FieldType[] = [
   ...ScalarFieldTypes,
-  ...ScalarFieldTypes.map((t) => `${t}_LIST` as ListFieldType),
+  ...ScalarFieldTypes.map((t): ListFieldType => `${t}_LIST`),
 ];
 
 export function isFieldType(value: unknown): value is FieldType {

@@ -10,3 +10,6 @@ export * from './requests.js';
 export * from './auth.js';
 export * from './limits.js';
 export * from './keys.js';
+export * from './names.js';
+export * from './categories.js';
+export * from './devices.js';

@@ -29,6 +29,8 @@ export interface ServiceKeysLookupResponse {
 export interface ServiceKeyUpload {
   keyId: string;
   version: number;
+  /** Data category; defaults to `app:<container>` of the request path. */
+  category?: string;
   wrappedByKeychain: string;
   /** base64 HPKE sealed box to the escrow public key; omitted under ADP or for always-E2E categories. */
   escrowSealed?: string;

@@ -1,0 +1,90 @@
+/**
+ * The asset endpoints, beside the record API under
+ * `/database/1/{container}/{environment}/private/`:
+ *
+ * - `POST assets/missing`  `{chunkIds: [...]}` → `{missing: [...]}` (≤ 1000 ids)
+ * - `POST assets/upload?chunkId=<id>`  raw body (`application/octet-stream`, one chunk,
+ *   ≤ MAX_CHUNK_UPLOAD_BYTES), header `X-Coffer-Content-SHA256: <hex>` → `{chunkId, size}`
+ * - `GET  assets/download?chunkId=<id>` → the chunk's bytes, streamed
+ *
+ * Chunks belong to the signed-in user (private database only: there is no way to name
+ * another user's chunk). Every failure is the CloudKit error envelope.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate } from '../auth/index.js';
+import { CloudError } from '../http/cloud-error.js';
+import { handleCloudError } from '../http/error-handler.js';
+import { paramsSchema } from '../routes/body-schemas.js';
+import type { AssetService } from './asset-service.js';
+import { MAX_CHUNK_UPLOAD_BYTES, MAX_IDS_PER_REQUEST, type AssetsMissingRequest, type AssetsMissingResponse, type AssetsUploadResponse } from './asset-wire.js';
+
+const BASE = '/database/1/:container/:environment/:database/assets';
+/** JSON bodies of assets/missing: 1000 ids of 43 characters fit well inside. */
+const MISSING_BODY_LIMIT = 128 * 1024;
+
+const missingSchema = {
+  type: 'object',
+  required: ['chunkIds'],
+  additionalProperties: false,
+  properties: { chunkIds: { type: 'array', maxItems: MAX_IDS_PER_REQUEST, items: { type: 'string', maxLength: 64 } } },
+} as const;
+
+const chunkQuerySchema = {
+  type: 'object',
+  required: ['chunkId'],
+  properties: { chunkId: { type: 'string', maxLength: 64 } },
+} as const;
+
+async function requireOwner(request: FastifyRequest): Promise<string> {
+  const { database } = request.params as { database: string };
+  const user = await authenticate(request);
+  if (user === null) throw new CloudError('AUTHENTICATION_REQUIRED', 'sign in first: send Authorization: Bearer <sessionToken> or the ckWebAuthToken query parameter');
+  if (database !== 'private') throw new CloudError('BAD_REQUEST', 'assets live in the private database');
+  return user.userRecordName;
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function registerAssetRoutes(app: FastifyInstance, service: AssetService): Promise<void> {
+  await app.register((scope, _opts, done) => {
+    scope.setErrorHandler((error, request, reply) => {
+      if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        handleCloudError(new CloudError('LIMIT_EXCEEDED', `request body too large: a chunk is at most ${MAX_CHUNK_UPLOAD_BYTES} bytes, an id list at most ${MAX_IDS_PER_REQUEST} ids`), request, reply);
+        return;
+      }
+      handleCloudError(error, request, reply);
+    });
+    // Chunks arrive raw; the JSON parser stays Fastify's for assets/missing.
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_CHUNK_UPLOAD_BYTES }, (_request, body, next) => {
+      next(null, body);
+    });
+
+    scope.post(`${BASE}/missing`, { schema: { params: paramsSchema, body: missingSchema }, bodyLimit: MISSING_BODY_LIMIT }, async (request): Promise<AssetsMissingResponse> => {
+      const userId = await requireOwner(request);
+      return { missing: await service.missing(userId, (request.body as AssetsMissingRequest).chunkIds) };
+    });
+
+    scope.post(`${BASE}/upload`, { schema: { params: paramsSchema, querystring: chunkQuerySchema }, bodyLimit: MAX_CHUNK_UPLOAD_BYTES }, async (request): Promise<AssetsUploadResponse> => {
+      const userId = await requireOwner(request);
+      const { chunkId } = request.query as { chunkId: string };
+      if (!Buffer.isBuffer(request.body)) throw new CloudError('BAD_REQUEST', 'send the chunk as the raw body with Content-Type: application/octet-stream');
+      const declared = headerValue(request, 'x-coffer-content-sha256');
+      if (declared === undefined || !/^[0-9a-fA-F]{64}$/.test(declared)) {
+        throw new CloudError('BAD_REQUEST', 'X-Coffer-Content-SHA256 must be the hex SHA-256 of the body');
+      }
+      return service.upload(userId, chunkId, request.body, declared);
+    });
+
+    scope.get(`${BASE}/download`, { schema: { params: paramsSchema, querystring: chunkQuerySchema } }, async (request, reply) => {
+      const userId = await requireOwner(request);
+      const { chunkId } = request.query as { chunkId: string };
+      const { size, stream } = await service.open(userId, chunkId);
+      // Immutable content under this id for this user; a client still verifies every byte (AEAD).
+      return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).header('cache-control', 'private, no-transform').send(stream);
+    });
+    done();
+  });
+}

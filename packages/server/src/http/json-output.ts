@@ -1,0 +1,29 @@
+/**
+ * Response JSON. INT64 values beyond 2^53 cannot be JS numbers, yet CloudKit sends INT64
+ * as JSON numbers unless the request asked for `numbersAsStrings`. Such values are
+ * wrapped in RawInteger and spliced into the JSON text as bare digits, so a client with
+ * a big-number-aware parser reads them exactly.
+ */
+import { randomBytes } from 'node:crypto';
+
+export class RawInteger {
+  constructor(readonly digits: string) {
+    if (!/^-?\d+$/.test(digits)) throw new Error('RawInteger needs decimal digits');
+  }
+}
+
+// A per-process random marker; a client string would have to contain these 128 random bits to collide.
+const MARKER = `\u0001raw${randomBytes(16).toString('hex')}:`;
+const MARKER_PATTERN = new RegExp(`"${MARKER.replace('\u0001', '\\\\u0001')}(-?\\d+)"`, 'g');
+
+export function toJson(payload: unknown): string {
+  let spliced = false;
+  const text = JSON.stringify(payload, (_key, value: unknown) => {
+    if (value instanceof RawInteger) {
+      spliced = true;
+      return `${MARKER}${value.digits}`;
+    }
+    return value;
+  });
+  return spliced ? text.replace(MARKER_PATTERN, '$1') : text;
+}

@@ -1,0 +1,94 @@
+/**
+ * Harness for the record-API suites: a real server (buildServer, real auth, real escrow)
+ * on a fresh SQLite or PostgreSQL database, users signed up through the real OPAQUE
+ * routes, and a `call` that speaks HTTP through fastify.inject.
+ */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { ErrorEnvelope } from '@coffer/protocol';
+import type { TestBackend, TestStore } from '@coffer/storage';
+import { buildServer } from '../src/index.js';
+import { registerUser } from './auth-helpers.js';
+
+export const CONTAINER = 'iCloud.com.example.app';
+
+export interface TestUser {
+  token: string;
+  userRecordName: string;
+}
+
+export interface CallOptions {
+  user?: TestUser | null;
+  database?: 'private' | 'public' | 'shared';
+  environment?: 'development' | 'production';
+  container?: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** Raw payload instead of JSON.stringify(body). */
+  raw?: string;
+  query?: Record<string, string>;
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  store: TestStore;
+  backend: string;
+  /** The first user, created on open. */
+  alice: TestUser;
+  signUp(email: string): Promise<TestUser>;
+  call(operation: string, body?: unknown, options?: CallOptions): Promise<LightMyRequestResponse>;
+  /** `call` that expects 200 and returns the JSON. */
+  ok<T = Record<string, unknown>>(operation: string, body?: unknown, options?: CallOptions): Promise<T>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function openHarness(backend: TestBackend, options: { quotaBytes?: number } = {}): Promise<Harness> {
+  const store = await backend.open();
+  const app = await buildServer({ dataDir: store.testDatabase.dataDir, store, ...(options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes }) });
+  const signUp = async (email: string): Promise<TestUser> => {
+    const session = await registerUser(app, email, `correct horse battery ${email}`);
+    return { token: session.sessionToken, userRecordName: session.userRecordName };
+  };
+  const alice = await signUp(`alice${++counter}@example.com`);
+  const call = (operation: string, body?: unknown, o: CallOptions = {}) => {
+    const user = o.user === undefined ? alice : o.user;
+    const url = `/database/1/${o.container ?? CONTAINER}/${o.environment ?? 'development'}/${o.database ?? 'private'}/${operation}`;
+    return app.inject({
+      method: o.method ?? 'POST',
+      url,
+      ...(o.query ? { query: o.query } : {}),
+      headers: {
+        ...(o.method === 'GET' ? {} : { 'content-type': 'application/json' }),
+        ...(user ? { authorization: `Bearer ${user.token}` } : {}),
+        ...o.headers,
+      },
+      ...(o.method === 'GET' ? {} : { payload: o.raw ?? JSON.stringify(body ?? {}) }),
+    });
+  };
+  return {
+    app,
+    store,
+    backend: backend.name,
+    alice,
+    signUp,
+    call,
+    async ok<T>(operation: string, body?: unknown, o?: CallOptions) {
+      const response = await call(operation, body, o);
+      if (response.statusCode !== 200) throw new Error(`${operation} → ${response.statusCode} ${response.body}`);
+      return response.json<T>();
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export function envelopeOf(response: LightMyRequestResponse): ErrorEnvelope {
+  return response.json<ErrorEnvelope>();
+}
+
+export function isErrorResult(value: unknown): value is ErrorEnvelope {
+  return typeof value === 'object' && value !== null && 'serverErrorCode' in value;
+}
