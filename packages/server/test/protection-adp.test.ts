@@ -74,6 +74,10 @@ for (const backend of testBackends()) {
       expect(rows.every((r) => r.escrow_sealed === null)).toBe(true);
 
       expectError(await h.api(`${DB}/keys/service/recover`, { keyId: keys.serviceKeys[0]!.keyId }), 'ACCESS_DENIED');
+      // A client may not hand the server a new escrow copy while ADP stands.
+      const newest = Math.max(...keys.serviceKeys.map((k) => k.version));
+      expectError(await h.api(`${DB}/keys/service/modify`, { keyId: 'adp-late-escrow', version: newest + 1, wrappedByKeychain: 'AAECAw==', escrowSealed: 'BAUGBw==' }), 'ACCESS_DENIED');
+      expect((await h.ok<ServiceKeysLookupResponse>(`${DB}/keys/service/lookup`, {})).serviceKeys.some((k) => k.keyId === 'adp-late-escrow')).toBe(false);
       // Refused per record (CloudKit's batch shape) with the escrow's reason.
       const refused = JSON.stringify((await plaintextWrite('after-adp')).json());
       expect(refused).toContain('"serverErrorCode":"BAD_REQUEST"');

@@ -56,6 +56,11 @@ for (const backend of testBackends()) {
       expect(rotated.serviceKeys.map((k) => k.keyId)).toEqual(['dev-key-1', 'dev-key-2']);
       const notPrivate = await h.call('keys/service/lookup', {}, { user: bob, database: 'public' });
       expect(notPrivate.statusCode).toBe(400);
+      // Always-end-to-end categories never get an escrow copy, even in Standard protection.
+      const passwords = await h.call('keys/service/modify', { keyId: 'pw-key-1', version: 1, category: 'passwords', wrappedByKeychain: 'AAECAw==', escrowSealed: 'BAUGBw==' }, { user: bob });
+      expect([passwords.statusCode, passwords.json<ErrorEnvelope>().serverErrorCode]).toEqual([403, 'ACCESS_DENIED']);
+      const pwNoEscrow = await h.ok<ServiceKeysLookupResponse>('keys/service/modify', { keyId: 'pw-key-1', version: 1, category: 'passwords', wrappedByKeychain: 'AAECAw==' }, { user: bob });
+      expect(pwNoEscrow.serviceKeys.find((k) => k.keyId === 'pw-key-1')).toMatchObject({ category: 'passwords', escrowed: false });
     });
 
     it('keys/service/recover: NOT_FOUND for an unknown key, ACCESS_DENIED without an escrow copy, the key for an escrowed one', async () => {

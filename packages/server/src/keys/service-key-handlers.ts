@@ -6,8 +6,12 @@
  * modify: re-uploading a key (same keyId) replaces its blobs; a new keyId must have a
  * higher version than every key of its category, otherwise EXISTS — two devices racing to
  * create a category's first key get one winner, and the loser adopts the winner's key.
+ *
+ * An escrow copy is refused where the category registry forbids one: always-end-to-end
+ * categories, and every category while the account is under Advanced Data Protection — a
+ * stale or careless client must not hand the server a key ADP took away from it.
  */
-import type { ServiceKeyRecoverRequest, ServiceKeyRecoverResponse, ServiceKeyUpload, ServiceKeysLookupResponse, ServiceKeyWire } from '@coffer/protocol';
+import { isEscrowAllowed, type ServiceKeyRecoverRequest, ServiceKeyRecoverResponse, ServiceKeyUpload, ServiceKeysLookupResponse, ServiceKeyWire } from '@coffer/protocol';
 import type { StoredServiceKey } from '@coffer/storage';
 import { CloudError, badRequest } from '../http/cloud-error.js';
 import type { RequestTarget } from '../http/request-target.js';
@@ -32,6 +36,14 @@ export async function lookupServiceKeys(ctx: ApiContext, target: RequestTarget):
 export async function modifyServiceKey(ctx: ApiContext, target: RequestTarget, upload: ServiceKeyUpload): Promise<ServiceKeysLookupResponse> {
   const owner = ownerOf(target);
   const category = upload.category ?? `app:${target.container}`;
+  if (upload.escrowSealed !== undefined) {
+    const mode = await ctx.store.auth.accounts.protectionMode(owner);
+    if (!isEscrowAllowed(category, mode)) {
+      throw new CloudError('ACCESS_DENIED', mode === 'advanced'
+        ? 'account uses Advanced Data Protection: the server accepts no escrow copy of a service key'
+        : `category ${category} is always end-to-end: the server accepts no escrow copy of its keys`);
+    }
+  }
   const key = { owner, keyId: upload.keyId, version: upload.version, category, wrappedByKeychain: upload.wrappedByKeychain, escrowSealed: upload.escrowSealed ?? null };
   const existing = await ctx.store.serviceKeys.get(owner, upload.keyId);
   if (existing) {
