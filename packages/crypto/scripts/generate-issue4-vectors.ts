@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import {
   blindPasscode, codeExchangeFinish, codeExchangeRespond, codeExchangeStart, encodePublicIdentity, encodeRecoveryShare,
-  evaluatePasscode, finalizePasscode, joinCode, keychainRecoverySigner, keyFromBytes, parseRecoveryKey, passcodeEncryptionKey,
-  passcodeVerifier, recoveryKeyEncryptionKey, recoverySecretEncryptionKey, sealKeychainItems, shareBoxContext, toHex,
+  evaluatePasscode, finalizePasscode, joinApproverNonce, joinCode, joinCommitment, keychainRecoverySigner, keyFromBytes, parseRecoveryKey, passcodeEncryptionKey,
+  passcodeVerifier, PasscodeLabels, recoveryCopyId, recoveryKeyEncryptionKey, recoverySecretEncryptionKey, sealKeychainItems, shareBoxContext, toHex,
   utf8Encode, type RecoveryShare, type X25519KeyPair,
 } from '../src/index.js';
 import { deviceIdentityFromSeeds } from '../src/device.js';
@@ -49,8 +49,16 @@ const finished = codeExchangeFinish(started, responded.message, responded.confir
 if (finished === null || toHex(finished) !== toHex(responded.sessionKey)) throw new Error('code exchange vector does not verify');
 write('join-code.json', {
   format: 'Join code v1, code exchange v1',
-  description: 'joinCode(identity, requestId); code exchange with fixed scalars (hex, big-endian)',
-  joinCode: { publicIdentity: toHex(newDeviceBytes), requestId: 'req-0001', code: joinCode(newDeviceBytes, 'req-0001') },
+  description: 'joinCommitment(identity, deviceNonce); joinApproverNonce(secret, requestId); joinCode(identity, requestId, deviceNonce, approverNonce); code exchange with fixed scalars (hex, big-endian)',
+  joinCode: {
+    publicIdentity: toHex(newDeviceBytes),
+    requestId: 'req-0001',
+    deviceNonce: toHex(fixedBytes(32, 0x90)),
+    commitment: toHex(joinCommitment(newDeviceBytes, fixedBytes(32, 0x90))),
+    approverSecret: toHex(fixedBytes(32, 0x10)),
+    approverNonce: toHex(joinApproverNonce(fixedBytes(32, 0x10), 'req-0001')),
+    code: joinCode(newDeviceBytes, 'req-0001', fixedBytes(32, 0x90), joinApproverNonce(fixedBytes(32, 0x10), 'req-0001')),
+  },
   codeExchange: {
     code: '428913',
     ownerUserRecordName: exchangeCtx.ownerUserRecordName,
@@ -110,6 +118,9 @@ const blinded = blindPasscode('_a1b2c3', '123456', fixedRng(0x20));
 const evaluated = evaluatePasscode(serverKey, blinded.blinded);
 const output = finalizePasscode(blinded, evaluated);
 const pair = passcodeEncryptionKey(output);
+const passcodeSecret = fixedBytes(32, 0x70);
+const secretPair = recoverySecretEncryptionKey(passcodeSecret, 'passcode');
+const secretBox = await sealKeyToWithEphemeral(pair.publicKey, keyFromBytes('recovery', passcodeSecret, { id: '00'.repeat(16), version: 1 }), PasscodeLabels.secretBox, fixedBytes(32, 0x06));
 write('passcode.json', {
   format: 'Passcode escrow v1 (RFC 9497 OPRF ristretto255-SHA512)',
   description: 'blind rng returns bytes rngStart, rngStart+1, … of the length asked; serverKey is the OPRF secret scalar',
@@ -124,4 +135,9 @@ write('passcode.json', {
   output: toHex(output),
   verifier: toHex(passcodeVerifier(output)),
   encryptionPublicKey: toHex(pair.publicKey),
+  passcodeSecret: toHex(passcodeSecret),
+  secretBoxEphemeralIkm: toHex(fixedBytes(32, 0x06)),
+  secretBox: toHex(secretBox),
+  secretPublicKey: toHex(secretPair.publicKey),
+  copyId: recoveryCopyId(secretPair.publicKey),
 });

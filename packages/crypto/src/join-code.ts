@@ -1,11 +1,14 @@
 /**
  * Short codes people compare or type (docs/PROTOCOL.md "Devices and recovery formats").
  *
- * **Join code** (joining by approval): six digits both the new device and the approving
- * device derive from the new device's public identity and the request id. A server that
- * swaps the identity makes the codes differ — unless it grinds request ids until a code
- * matches (about 10^6 hashes), which this one-message form cannot stop; docs/SECURITY.md
- * says so, and the device list shows every device the log ever added.
+ * **Join code** (joining by approval, commit-reveal): six digits both the new device and
+ * the approving device derive from the new device's public identity, the request id and
+ * both devices' nonces. The new device commits to its nonce in its request, the approving
+ * device answers with its own nonce (an HMAC of the request id under its signing key, so
+ * it can recompute it later and the server cannot choose it), and only then does the new
+ * device reveal its nonce. A server relaying all three must commit to any identity it
+ * substitutes before it sees the other side's nonce, so it cannot grind a matching code:
+ * one chance in 10^6 per attempt.
  *
  * **Code exchange** (recovery contacts): the contact's device makes a random six-digit
  * code and shows it to the contact, who tells it to the user; the user types it on the
@@ -22,6 +25,10 @@ import { ByteWriter, framed } from './encoding.js';
 import { FormatError } from './errors.js';
 
 export const JoinCodeLabels = {
+  /** Hash input prefix: the new device's nonce commitment. */
+  commitment: 'coffer/v1/join/commitment',
+  /** HMAC input prefix: the approving device's nonce for a request. */
+  approverNonce: 'coffer/v1/join/approver-nonce',
   /** Hash input prefix: the six-digit join code. */
   code: 'coffer/v1/join/code',
   /** hash-to-curve DST: the code exchange generator. */
@@ -50,14 +57,49 @@ export function generateShortCode(): string {
   }
 }
 
+export const JOIN_NONCE_LENGTH = 32;
+
+/** A fresh join nonce for the new device (32 bytes). */
+export function generateJoinNonce(): Uint8Array {
+  return randomBytes(JOIN_NONCE_LENGTH);
+}
+
+function checkNonce(n: Uint8Array, what: string): void {
+  if (n.length !== JOIN_NONCE_LENGTH) throw new FormatError(`join code: ${what} must be ${JOIN_NONCE_LENGTH} bytes`);
+}
+
+/** The new device's commitment to its nonce: SHA-256(lp(label) ‖ lp(public identity v1) ‖ lp(nonce)). */
+export function joinCommitment(publicIdentity: Uint8Array, deviceNonce: Uint8Array): Uint8Array {
+  checkNonce(deviceNonce, 'device nonce');
+  return sha256(framed(JoinCodeLabels.commitment, publicIdentity, deviceNonce));
+}
+
+/** True when `deviceNonce` opens `commitment` for `publicIdentity` (constant time). */
+export function checkJoinCommitment(publicIdentity: Uint8Array, deviceNonce: Uint8Array, commitment: Uint8Array): boolean {
+  if (deviceNonce.length !== JOIN_NONCE_LENGTH || commitment.length !== 32) return false;
+  return constantTimeEqual(joinCommitment(publicIdentity, deviceNonce), commitment);
+}
+
+/**
+ * The approving device's nonce for a request: HMAC-SHA-256(device secret,
+ * lp("coffer/v1/join/approver-nonce") ‖ lp(request id)). Deterministic, so the device can
+ * recompute it in a later run and recognise a nonce it did not post.
+ */
+export function joinApproverNonce(deviceSecret: Uint8Array, requestId: string): Uint8Array {
+  if (deviceSecret.length < 32) throw new FormatError('join code: device secret must be at least 32 bytes');
+  return hmacSha256(deviceSecret, framed(JoinCodeLabels.approverNonce, requestId));
+}
+
 /**
  * The six-digit join code: the first 8 bytes of SHA-256(lp("coffer/v1/join/code") ‖
- * lp(public identity v1) ‖ lp(request id)) as a big-endian integer, mod 10^6, zero-padded.
- * @throws {@link FormatError} on an empty identity or request id.
+ * lp(public identity v1) ‖ lp(request id) ‖ lp(device nonce) ‖ lp(approver nonce)) as a
+ * big-endian integer, mod 10^6, zero-padded.
  */
-export function joinCode(publicIdentity: Uint8Array, requestId: string): string {
+export function joinCode(publicIdentity: Uint8Array, requestId: string, deviceNonce: Uint8Array, approverNonce: Uint8Array): string {
+  checkNonce(deviceNonce, 'device nonce');
+  checkNonce(approverNonce, 'approver nonce');
   if (publicIdentity.length === 0 || requestId.length === 0) throw new FormatError('join code: identity and request id are required');
-  return sixDigits(sha256(framed(JoinCodeLabels.code, publicIdentity, requestId)));
+  return sixDigits(sha256(framed(JoinCodeLabels.code, publicIdentity, requestId, deviceNonce, approverNonce)));
 }
 
 // ── Code exchange (CPace-style) ─────────────────────────────────────────────────

@@ -12,16 +12,21 @@
  *   authKey = HKDF(output, ∅, "coffer/v1/passcode/auth-key", 32)
  *   proof   = HMAC-SHA-256(authKey, "coffer/v1/passcode-verifier")   (the verifier the server stores)
  *   secret  = HKDF(output, ∅, "coffer/v1/passcode/recovery-secret", 32)
- *   → recoverySecretEncryptionKey(secret, 'passcode'): the X25519 key pair the keychain
- *     key is sealed to ("Recovery keychain copy"); the server stores that copy as the
- *     escrow record's wrapped keychain key and releases it only for the right proof.
+ *   → recoverySecretEncryptionKey(secret, 'passcode') = P: the escrow record's
+ *     `wrappedKeychainKey` is a "Passcode secret box": a random 32-byte passcode recovery
+ *     secret R sealed to P (Sealed key v1, kind 'recovery', purpose
+ *     "coffer/v1/passcode/recovery-secret"). The keychain key itself is sealed to R's
+ *     encryption key in a separate copy that trusted devices re-seal at every rotation —
+ *     the server gives each enrollment its own OPRF key, so the escrow record cannot be
+ *     re-made without the passcode, while R never changes.
  */
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { hkdfSha256, hmacSha256 } from '#primitives';
 import { isWellFormedString, utf8Encode } from './bytes.js';
 import { framed } from './encoding.js';
 import { FormatError } from './errors.js';
-import type { X25519KeyPair } from './hpke.js';
+import { openSealedKey, sealKeyTo, type X25519KeyPair } from './hpke.js';
+import { keyFromBytes } from './keys.js';
 import { recoverySecretEncryptionKey } from './recovery-signer.js';
 
 export const PasscodeLabels = {
@@ -31,8 +36,10 @@ export const PasscodeLabels = {
   authKey: 'coffer/v1/passcode/auth-key',
   /** HMAC input: auth key → verifier/proof. */
   verifier: 'coffer/v1/passcode-verifier',
-  /** HKDF info: OPRF output (+ enrollment salt) → recovery secret. */
+  /** HKDF info: OPRF output → the secret whose X25519 key the passcode secret box is sealed to. */
   recoverySecret: 'coffer/v1/passcode/recovery-secret',
+  /** Sealed-key purpose of the passcode secret box. */
+  secretBox: 'coffer/v1/passcode/secret-box',
 } as const;
 
 /** Guesses allowed in total before the escrow record is destroyed. */
@@ -100,6 +107,20 @@ export function passcodeVerifier(output: Uint8Array): Uint8Array {
 export function passcodeEncryptionKey(output: Uint8Array): X25519KeyPair {
   if (output.length !== 64) throw new FormatError('passcode: OPRF output must be 64 bytes');
   return recoverySecretEncryptionKey(hkdfSha256(output, new Uint8Array(0), utf8Encode(PasscodeLabels.recoverySecret), 32), 'passcode');
+}
+
+/** Seals the 32-byte passcode recovery secret R to the passcode's encryption public key. */
+export async function sealPasscodeSecret(passcodePublicKey: Uint8Array, secret: Uint8Array): Promise<Uint8Array> {
+  if (secret.length !== 32) throw new FormatError('passcode: recovery secret must be 32 bytes');
+  return await sealKeyTo(passcodePublicKey, keyFromBytes('recovery', secret, { id: '00'.repeat(16), version: 1 }), PasscodeLabels.secretBox);
+}
+
+/**
+ * Opens a passcode secret box.
+ * @throws {@link DecryptionError} on a wrong passcode (another OPRF output) or tampering.
+ */
+export async function openPasscodeSecret(passcodePrivateKey: Uint8Array, box: Uint8Array): Promise<Uint8Array> {
+  return (await openSealedKey(passcodePrivateKey, box, PasscodeLabels.secretBox, 'recovery')).bytes;
 }
 
 // Server side of the OPRF, for the server's escrow module and for tests (RFC 9497 mode OPRF).

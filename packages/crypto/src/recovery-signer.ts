@@ -25,8 +25,8 @@ import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { combine, split } from 'shamir-secret-sharing';
-import { aes256gcmOpen, aes256gcmSeal, hkdfSha256 } from '#primitives';
-import { fromHex, randomBytes, utf8Encode } from './bytes.js';
+import { aes256gcmOpen, aes256gcmSeal, hkdfSha256, sha256 } from '#primitives';
+import { fromHex, randomBytes, toHex, utf8Encode } from './bytes.js';
 import { ByteReader, ByteWriter, framed } from './encoding.js';
 import { DecryptionError, FormatError } from './errors.js';
 import { openSealedKey, sealKeyTo, type X25519KeyPair } from './hpke.js';
@@ -47,6 +47,8 @@ export const RecoveryLabels = {
   secretEncryptionKey: 'coffer/v1/recovery-secret/encryption-key',
   /** Sealed-key purpose: the keychain key sealed to a recovery encryption key. */
   keychainCopy: 'coffer/v1/recovery/keychain',
+  /** Hash input prefix: the pseudo device id under which a recovery method's keychain copy is stored. */
+  copyId: 'coffer/v1/recovery/copy-id',
   /** HKDF info and AD prefix of the keychain items box. */
   keychainItems: 'coffer/v1/keychain/items',
   /** HPKE info purpose of a share box held by a contact's device. */
@@ -114,6 +116,14 @@ export function recoverySecretEncryptionKey(secret: Uint8Array, method: Recovery
 export async function sealKeychainForRecovery(encryptionPublicKey: Uint8Array, keychainKey: SymmetricKey): Promise<Uint8Array> {
   if (keychainKey.kind !== 'keychain') throw new FormatError('recovery keychain copy: only a keychain key');
   return await sealKeyTo(encryptionPublicKey, keychainKey, RecoveryLabels.keychainCopy);
+}
+
+/**
+ * The id (32 hex, like a device id) under which a keychain copy sealed to a recovery
+ * encryption key is stored with the devices' copies: hex(SHA-256(lp(label) ‖ lp(pk))[0..16]).
+ */
+export function recoveryCopyId(encryptionPublicKey: Uint8Array): string {
+  return toHex(sha256(framed(RecoveryLabels.copyId, encryptionPublicKey)).subarray(0, 16));
 }
 
 /**

@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  codeExchangeFinish, codeExchangeRespond, codeExchangeStart, encodePublicIdentity, fromHex, generateDeviceIdentity,
-  generateShortCode, joinCode, toHex, type CodeExchangeContext,
+  checkJoinCommitment, codeExchangeFinish, codeExchangeRespond, codeExchangeStart, encodePublicIdentity, fromHex,
+  generateDeviceIdentity, generateJoinNonce, generateShortCode, joinApproverNonce, joinCode, joinCommitment, randomBytes, toHex,
+  type CodeExchangeContext,
 } from '@coffer/crypto';
 
 interface JoinFile {
-  joinCode: { publicIdentity: string; requestId: string; code: string };
+  joinCode: { publicIdentity: string; requestId: string; deviceNonce: string; commitment: string; approverSecret: string; approverNonce: string; code: string };
   codeExchange: {
     code: string; ownerUserRecordName: string; requestId: string; newDevice: string; contactScalar: string; deviceScalar: string;
     contactMessage: string; deviceMessage: string; confirmation: string; sessionKey: string;
@@ -15,20 +16,46 @@ interface JoinFile {
 }
 const v = JSON.parse(readFileSync(new URL('./vectors/join-code.json', import.meta.url), 'utf8')) as JoinFile;
 
-describe('join code', () => {
+describe('join code (commit-reveal)', () => {
   it('matches the vector', () => {
-    expect(joinCode(fromHex(v.joinCode.publicIdentity), v.joinCode.requestId)).toBe(v.joinCode.code);
+    const j = v.joinCode;
+    const identity = fromHex(j.publicIdentity);
+    expect(toHex(joinCommitment(identity, fromHex(j.deviceNonce)))).toBe(j.commitment);
+    expect(checkJoinCommitment(identity, fromHex(j.deviceNonce), fromHex(j.commitment))).toBe(true);
+    expect(toHex(joinApproverNonce(fromHex(j.approverSecret), j.requestId))).toBe(j.approverNonce);
+    expect(joinCode(identity, j.requestId, fromHex(j.deviceNonce), fromHex(j.approverNonce))).toBe(j.code);
   });
 
-  it('is six digits and changes with the identity and the request', () => {
+  it('is six digits and changes with every input', () => {
     const a = encodePublicIdentity(generateDeviceIdentity('a'));
     const b = encodePublicIdentity(generateDeviceIdentity('b'));
-    const base = joinCode(a, 'r1');
+    const n1 = generateJoinNonce();
+    const n2 = generateJoinNonce();
+    const base = joinCode(a, 'r1', n1, n2);
     expect(base).toMatch(/^[0-9]{6}$/);
-    expect(joinCode(a, 'r1')).toBe(base);
-    // Each differs with probability 1 - 10^-6; both colliding at once would be a bug.
-    expect([joinCode(b, 'r1'), joinCode(a, 'r2')].filter((c) => c === base).length).toBeLessThan(2);
-    expect(() => joinCode(new Uint8Array(0), 'r')).toThrow(/required/);
+    expect(joinCode(a, 'r1', n1, n2)).toBe(base);
+    const variants = [joinCode(b, 'r1', n1, n2), joinCode(a, 'r2', n1, n2), joinCode(a, 'r1', n2, n1)];
+    // Each differs with probability 1 - 10^-6; all three colliding would be a bug.
+    expect(variants.filter((c) => c === base).length).toBeLessThan(3);
+  });
+
+  it('refuses a nonce that does not open the commitment, another identity, or short nonces', () => {
+    const a = encodePublicIdentity(generateDeviceIdentity('a'));
+    const b = encodePublicIdentity(generateDeviceIdentity('b'));
+    const n = generateJoinNonce();
+    const c = joinCommitment(a, n);
+    expect(checkJoinCommitment(a, generateJoinNonce(), c)).toBe(false);
+    expect(checkJoinCommitment(b, n, c)).toBe(false);
+    expect(checkJoinCommitment(a, n.subarray(1), c)).toBe(false);
+    expect(() => joinCode(a, 'r', n.subarray(1), n)).toThrow(/device nonce/);
+    expect(() => joinApproverNonce(new Uint8Array(8), 'r')).toThrow(/secret/);
+  });
+
+  it('the approver nonce is per device and per request', () => {
+    const s = randomBytes(32);
+    expect(joinApproverNonce(s, 'r1')).toEqual(joinApproverNonce(s, 'r1'));
+    expect(joinApproverNonce(s, 'r1')).not.toEqual(joinApproverNonce(s, 'r2'));
+    expect(joinApproverNonce(randomBytes(32), 'r1')).not.toEqual(joinApproverNonce(s, 'r1'));
   });
 
   it('generates uniformly shaped short codes', () => {

@@ -2,13 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   blindPasscode, checkPasscode, evaluatePasscode, finalizePasscode, fromHex, generatePasscodeOprfKey, generateKey,
-  openRecoveryKeychain, passcodeEncryptionKey, passcodeVerifier, sealKeychainForRecovery, toHex,
+  openPasscodeSecret, openRecoveryKeychain, passcodeEncryptionKey, passcodeVerifier, randomBytes, recoveryCopyId, recoverySecretEncryptionKey, sealKeychainForRecovery, sealPasscodeSecret, toHex,
 } from '@coffer/crypto';
 import { readFileSync } from 'node:fs';
 
 interface PasscodeFile {
   userRecordName: string; passcode: string; rngStart: number; serverKey: string; input: string; blind: string; blinded: string;
   evaluated: string; output: string; verifier: string; encryptionPublicKey: string;
+  passcodeSecret: string; secretBox: string; secretPublicKey: string; copyId: string;
 }
 const v = JSON.parse(readFileSync(new URL('./vectors/passcode.json', import.meta.url), 'utf8')) as PasscodeFile;
 const rng = (start: number) => (n = 32) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
@@ -19,7 +20,7 @@ function run(serverKey: Uint8Array, user: string, passcode: string): Uint8Array 
 }
 
 describe('passcode escrow', () => {
-  it('matches the vector', () => {
+  it('matches the vector', async () => {
     const b = blindPasscode(v.userRecordName, v.passcode, rng(v.rngStart));
     expect(toHex(b.input)).toBe(v.input);
     expect(toHex(b.blind)).toBe(v.blind);
@@ -30,6 +31,10 @@ describe('passcode escrow', () => {
     expect(toHex(output)).toBe(v.output);
     expect(toHex(passcodeVerifier(output))).toBe(v.verifier);
     expect(toHex(passcodeEncryptionKey(output).publicKey)).toBe(v.encryptionPublicKey);
+    expect(toHex(await openPasscodeSecret(passcodeEncryptionKey(output).privateKey, fromHex(v.secretBox)))).toBe(v.passcodeSecret);
+    const secretPair = recoverySecretEncryptionKey(fromHex(v.passcodeSecret), 'passcode');
+    expect(toHex(secretPair.publicKey)).toBe(v.secretPublicKey);
+    expect(recoveryCopyId(secretPair.publicKey)).toBe(v.copyId);
   });
 
   it('is a PRF of (account, passcode) under the server key, blind-independent', () => {
@@ -55,6 +60,15 @@ describe('passcode escrow', () => {
     await expect(openRecoveryKeychain(passcodeEncryptionKey(run(generatePasscodeOprfKey(), '_u', '246810')).privateKey, copy)).rejects.toThrow(/cannot decrypt/);
     expect(passcodeVerifier(run(key, '_u', '246810'))).toEqual(passcodeVerifier(run(key, '_u', '246810')));
     expect(passcodeVerifier(run(key, '_u', '246810'))).not.toEqual(passcodeVerifier(run(key, '_u', '246811')));
+  });
+
+  it('the passcode secret box opens only with the right passcode', async () => {
+    const key = generatePasscodeOprfKey();
+    const secret = randomBytes(32);
+    const box = await sealPasscodeSecret(passcodeEncryptionKey(run(key, '_u', '975310')).publicKey, secret);
+    expect(await openPasscodeSecret(passcodeEncryptionKey(run(key, '_u', '975310')).privateKey, box)).toEqual(secret);
+    await expect(openPasscodeSecret(passcodeEncryptionKey(run(key, '_u', '975311')).privateKey, box)).rejects.toThrow(/cannot decrypt/);
+    await expect(sealPasscodeSecret(passcodeEncryptionKey(run(key, '_u', '975310')).publicKey, secret.subarray(1))).rejects.toThrow(/32 bytes/);
   });
 
   it('refuses short or malformed passcodes and bad group elements', () => {

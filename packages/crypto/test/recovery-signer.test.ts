@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   combineRecoveryShares, createLogEntry, decodeRecoveryShare, encodeRecoveryShare, fromHex, generateDeviceIdentity, generateKey,
   generateRecoveryKey, generateRecoverySecret, keychainRecoverySigner, keyFromBytes, openKeychainItems, openRecoveryKeychain,
-  openRecoveryShare, parseRecoveryKey, randomBytes, recoveryKeyEncryptionKey, recoverySecretEncryptionKey, RecoveryLabels,
+  openRecoveryShare, parseRecoveryKey, randomBytes, recoveryCopyId, recoveryKeyEncryptionKey, recoverySecretEncryptionKey, RecoveryLabels,
   sealKeychainForRecovery, sealKeychainItems, sealRecoveryShare, shareBoxContext, splitRecoverySecret, toHex, utf8Encode,
   verifyDeviceLog, type X25519KeyPair,
 } from '@coffer/crypto';
@@ -99,6 +99,14 @@ describe('recovery encryption keys', () => {
     expect(recoveryKeyEncryptionKey(rk, randomBytes(16)).publicKey).not.toEqual(recoveryKeyEncryptionKey(rk, salt).publicKey);
     expect(() => recoverySecretEncryptionKey(secret.subarray(1), 'contacts')).toThrow(/32 bytes/);
     expect(() => recoveryKeyEncryptionKey(rk, new Uint8Array(8))).toThrow(/salt/);
+  });
+
+  it('recovery copy ids look like device ids and differ per key', () => {
+    const a = recoverySecretEncryptionKey(generateRecoverySecret(), 'passcode').publicKey;
+    const b = recoverySecretEncryptionKey(generateRecoverySecret(), 'passcode').publicKey;
+    expect(recoveryCopyId(a)).toMatch(/^[0-9a-f]{32}$/);
+    expect(recoveryCopyId(a)).toBe(recoveryCopyId(a));
+    expect(recoveryCopyId(a)).not.toBe(recoveryCopyId(b));
   });
 
   it('a keychain copy opens only with its recovery key', async () => {

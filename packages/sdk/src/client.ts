@@ -83,6 +83,7 @@ export class CofferClient {
       userRecordName: () => this.requireSession('this operation').userRecordName,
       maybeUserRecordName: () => this.currentSession?.userRecordName,
       serviceKeys: (container, environment) => this.serviceKeysFor(container, environment),
+      keychainKey: () => this.devices.currentKeychainKey(),
     };
     const node = typeof process !== 'undefined' && process.versions.node !== undefined;
     // Device state lives with the keychains: files under $COFFER_HOME when the keychains are

@@ -31,7 +31,7 @@ import type {
   UsersCallerResponse,
   ProtectionMode,
 } from '@coffer/protocol';
-import { isEscrowAllowed } from '@coffer/protocol';
+import { dataCategoryOfContainer, isEscrowAllowed } from '@coffer/protocol';
 import { fromBase64, toBase64 } from '../base64.js';
 import { KeyUnavailableError } from '../errors.js';
 import { databasePath, ESCROW_PUBLIC_KEY_PATH } from '../paths.js';
@@ -58,6 +58,9 @@ export interface ServiceKeysOptions {
   keychainKey?: () => Promise<SymmetricKey>;
 }
 
+/** How long a resolved newest service key (and a zone's keys, for writes) is reused before asking the server again. */
+export const KEY_REFRESH_MS = 30_000;
+
 /** The data category of a third-party app container. */
 export function appCategory(container: string): string {
   return `app:${container}`;
@@ -66,9 +69,11 @@ export function appCategory(container: string): string {
 export class ServiceKeys {
   readonly category: string;
   private newest: Promise<SymmetricKey> | undefined;
+  private newestAt = 0;
 
   constructor(private readonly options: ServiceKeysOptions) {
-    this.category = appCategory(options.container);
+    // Coffer's own containers (coffer.drive, coffer.backup) use their built-in category.
+    this.category = dataCategoryOfContainer(options.container);
   }
 
   /**
@@ -76,7 +81,10 @@ export class ServiceKeys {
    * has none. Memoized: concurrent first uses share one creation.
    */
   current(): Promise<SymmetricKey> {
-    if (this.newest === undefined) {
+    // Re-resolved after KEY_REFRESH_MS, so a rotation by another device (device removal,
+    // ADP on) reaches a long-running process within that window (issue 4).
+    if (this.newest === undefined || Date.now() - this.newestAt > KEY_REFRESH_MS) {
+      this.newestAt = Date.now();
       this.newest = this.resolveCurrent();
       // A failure must not stick: the next call tries again.
       this.newest.catch(() => {

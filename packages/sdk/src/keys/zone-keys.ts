@@ -8,7 +8,7 @@ import { generateKey, unwrapKey, wrapKey, type SymmetricKey } from '@coffer/cryp
 import type { WrappedZoneKeyWire, ZoneIDWire } from '@coffer/protocol';
 import { fromBase64, toBase64 } from '../base64.js';
 import { KeyUnavailableError } from '../errors.js';
-import type { ServiceKeys } from './service-keys.js';
+import { KEY_REFRESH_MS, type ServiceKeys } from './service-keys.js';
 
 /** The unwrapped keys of one zone. */
 export class ZoneKeySet {
@@ -38,6 +38,7 @@ export type ZoneKeysAttacher = (zoneID: ZoneIDWire, zoneKeys: WrappedZoneKeyWire
 
 export class ZoneKeyring {
   private readonly cache = new Map<string, Promise<ZoneKeySet>>();
+  private readonly loadedAt = new Map<string, number>();
 
   constructor(
     private readonly serviceKeys: ServiceKeys,
@@ -59,10 +60,14 @@ export class ZoneKeyring {
    */
   async forZone(zoneID: ZoneIDWire, create: boolean): Promise<ZoneKeySet> {
     const id = cacheKey(zoneID);
+    // Writes reload keys older than KEY_REFRESH_MS: another device may have added a zone-key
+    // version (rotation after a device removal or ADP on) that new record keys must use.
+    if (create && Date.now() - (this.loadedAt.get(id) ?? 0) > KEY_REFRESH_MS) this.cache.delete(id);
     let pending = this.cache.get(id);
     if (pending === undefined) {
       pending = this.resolve(zoneID, create);
       this.cache.set(id, pending);
+      this.loadedAt.set(id, Date.now());
       pending.catch(() => this.cache.delete(id));
     }
     const set = await pending;
@@ -78,6 +83,7 @@ export class ZoneKeyring {
     const pending = this.unwrapAll(zoneKeys);
     pending.catch(() => undefined);
     this.cache.set(cacheKey(zoneID), pending);
+    this.loadedAt.set(cacheKey(zoneID), Date.now());
   }
 
   /** Forgets a zone's keys (zone deleted or keys rotated elsewhere). */
