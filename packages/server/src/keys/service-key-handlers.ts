@@ -11,7 +11,7 @@
  * categories, and every category while the account is under Advanced Data Protection — a
  * stale or careless client must not hand the server a key ADP took away from it.
  */
-import { isEscrowAllowed, type ServiceKeyRecoverRequest, ServiceKeyRecoverResponse, ServiceKeyUpload, ServiceKeysLookupResponse, ServiceKeyWire } from '@coffer/protocol';
+import { isEscrowAllowed, type ServiceKeyRecoverRequest, type ServiceKeyRecoverResponse, type ServiceKeyUpload, type ServiceKeysLookupResponse, type ServiceKeyWire } from '@coffer/protocol';
 import type { StoredServiceKey } from '@coffer/storage';
 import { CloudError, badRequest } from '../http/cloud-error.js';
 import type { RequestTarget } from '../http/request-target.js';
