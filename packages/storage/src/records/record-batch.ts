@@ -4,7 +4,7 @@
  * limits, write records with fresh sequence numbers and change tags, then rewrite the
  * query index of every touched record. An atomic batch with any failure rolls back.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
 import type { DialectKind } from '../dialect/dialect-kind.js';
 import { lockDatabase, saveDatabaseSeq } from '../databases/database-repository.js';
@@ -17,7 +17,8 @@ import { indexedFieldsIn } from '../schema/schema-repository.js';
 import { decide, type BatchFailure, type BatchOperation } from './record-operation.js';
 import { changeTagFor, recordSize, toStoredRecord } from './record-rows.js';
 import { upsertRecords, type PendingWrite } from './record-writer.js';
-import type { StoredRecord, ZoneInfo } from './record-types.js';
+import type { RecordsTable, ZonesTable } from './record-tables.js';
+import type { DatabaseInfo, StoredRecord, ZoneInfo } from './record-types.js';
 
 export interface BatchInput {
   databaseId: number;
@@ -92,27 +93,12 @@ export async function applyBatch(db: Kysely<DatabaseSchema>, kind: DialectKind, 
 }
 
 async function runBatch(trx: Transaction<DatabaseSchema>, kind: DialectKind, input: BatchInput): Promise<BatchResult> {
-  const info = await lockDatabase(trx, kind, input.databaseId);
-  const zoneRow = await trx
-    .selectFrom('zones')
-    .selectAll()
-    .where('database_id', '=', input.databaseId)
-    .where('zone_name', '=', input.zoneName)
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
-  if (!zoneRow) throw new StorageError('ZONE_NOT_FOUND', `zone ${input.zoneName} does not exist`);
-  const zone = toZoneInfo(zoneRow);
-
-  let used = await lockUsage(trx, input.quota.subject);
+  const names = [...new Set(input.operations.map((op) => op.recordName))];
+  const opened = kind === 'postgres' ? await openBatchPostgres(trx, input, names) : await openBatchGeneric(trx, kind, input, names);
+  const { info, zone, state } = opened;
+  let used = opened.used;
   const usedBefore = used;
   let seq = info.seq;
-
-  const names = [...new Set(input.operations.map((op) => op.recordName))];
-  const state = new Map<string, RowState>();
-  for (let i = 0; i < names.length; i += 500) {
-    const rows = await trx.selectFrom('records').selectAll().where('zone_id', '=', zone.id).where('record_name', 'in', names.slice(i, i + 500)).execute();
-    for (const row of rows) state.set(row.record_name, { id: row.id, record: toStoredRecord(row) });
-  }
   // The versions before this batch (state is updated as operations apply).
   const before = new Map(state);
 
@@ -188,9 +174,11 @@ async function runBatch(trx: Transaction<DatabaseSchema>, kind: DialectKind, inp
   if (input.atomic && outcomes.some((o) => !o.ok)) throw new AtomicRollback(result);
   if (seq > info.seq) {
     const writes = [...pending.values()];
-    const ids = await upsertRecords(trx, zone.id, writes);
+    const ids = await upsertRecords(trx, kind, zone.id, writes);
     // Read under the database lock: see index-backfill.ts for why that matters.
-    const queryable = input.index ? await indexedFieldsIn(trx, input.index.container, input.index.environment, [...new Set(writes.map((w) => w.record.recordType))]) : null;
+    const queryable = !input.index
+      ? null
+      : (opened.queryable ?? (await indexedFieldsIn(trx, input.index.container, input.index.environment, [...new Set(writes.map((w) => w.record.recordType))])));
     const rows: IndexRow[] = [];
     for (const { record } of writes) {
       if (record.deleted) continue;
@@ -200,9 +188,16 @@ async function runBatch(trx: Transaction<DatabaseSchema>, kind: DialectKind, inp
     // Only records that existed before the batch can have old index rows.
     await deleteIndexRows(trx, writes.map((w) => before.get(w.record.recordName)?.id ?? null).filter((id): id is number => id !== null && id !== undefined));
     await insertIndexRows(trx, kind, rows);
-    await saveDatabaseSeq(trx, input.databaseId, seq);
-    await trx.updateTable('zones').set({ change_seq: seq }).where('id', '=', zone.id).execute();
-    if (used !== usedBefore) await addLockedUsage(trx, input.quota.subject, used - usedBefore);
+    if (kind === 'postgres') {
+      // One round trip for the three counters (each row is already locked by this transaction).
+      await sql`with d as (update databases set seq = ${seq} where id = ${input.databaseId}),
+        z as (update zones set change_seq = ${seq} where id = ${zone.id})
+        update usage set bytes = bytes + ${used - usedBefore} where subject = ${input.quota.subject} and ${used !== usedBefore}`.execute(trx);
+    } else {
+      await saveDatabaseSeq(trx, input.databaseId, seq);
+      await trx.updateTable('zones').set({ change_seq: seq }).where('id', '=', zone.id).execute();
+      if (used !== usedBefore) await addLockedUsage(trx, input.quota.subject, used - usedBefore);
+    }
     if (input.afterWrite !== undefined) {
       await input.afterWrite(trx, writes.map(({ record }) => {
         const old = before.get(record.recordName)?.record;
@@ -211,4 +206,76 @@ async function runBatch(trx: Transaction<DatabaseSchema>, kind: DialectKind, inp
     }
   }
   return result;
+}
+
+interface OpenedBatch {
+  info: DatabaseInfo;
+  zone: ZoneInfo;
+  /** The quota subject's bytes, its row locked. */
+  used: number;
+  /** The batch's records as they stand (live or tombstone), by name. */
+  state: Map<string, RowState>;
+  /** `record_type\0field_name` of every queryable field of the container/environment, when read here. */
+  queryable?: Set<string>;
+}
+
+/** SQLite (one connection, statements cost no round trip): the lock, the zone, the usage row and the records, one statement each. */
+async function openBatchGeneric(trx: Transaction<DatabaseSchema>, kind: DialectKind, input: BatchInput, names: string[]): Promise<OpenedBatch> {
+  const info = await lockDatabase(trx, kind, input.databaseId);
+  const zoneRow = await trx
+    .selectFrom('zones')
+    .selectAll()
+    .where('database_id', '=', input.databaseId)
+    .where('zone_name', '=', input.zoneName)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
+  if (!zoneRow) throw new StorageError('ZONE_NOT_FOUND', `zone ${input.zoneName} does not exist`);
+  const zone = toZoneInfo(zoneRow);
+  const used = await lockUsage(trx, input.quota.subject);
+  const state = new Map<string, RowState>();
+  for (let i = 0; i < names.length; i += 500) {
+    const rows = await trx.selectFrom('records').selectAll().where('zone_id', '=', zone.id).where('record_name', 'in', names.slice(i, i + 500)).execute();
+    for (const row of rows) state.set(row.record_name, { id: row.id, record: toStoredRecord(row) });
+  }
+  return { info, zone, used, state };
+}
+
+/**
+ * PostgreSQL: the same reads in two round trips. First the database row's lock (always
+ * first: lock order is database row, then usage row) together with the zone; then, in a
+ * statement that starts after the lock is held (so it sees every write committed before
+ * it), the usage row's lock, the batch's current records and the queryable fields.
+ */
+async function openBatchPostgres(trx: Transaction<DatabaseSchema>, input: BatchInput, names: string[]): Promise<OpenedBatch> {
+  const locked = await sql<Selectable<ZonesTable> & { db_seq: number; db_history_floor: number }>`
+    select z.*, d.seq as db_seq, d.history_floor as db_history_floor
+    from databases d left join zones z on z.database_id = d.id and z.zone_name = ${input.zoneName} and z.deleted = 0
+    where d.id = ${input.databaseId}
+    for update of d`.execute(trx);
+  const head = locked.rows[0];
+  if (!head) throw new Error(`database ${input.databaseId} does not exist`);
+  if (head.id === null) throw new StorageError('ZONE_NOT_FOUND', `zone ${input.zoneName} does not exist`);
+  const info: DatabaseInfo = { id: input.databaseId, seq: head.db_seq, historyFloor: head.db_history_floor };
+  const zone = toZoneInfo(head);
+
+  const index = input.index;
+  const read = await sql<Selectable<RecordsTable> & { usage_bytes: number; queryable: [string, string][] | null }>`
+    with u as (
+      insert into usage (subject, bytes) values (${input.quota.subject}, 0)
+      on conflict (subject) do update set bytes = usage.bytes
+      returning bytes
+    )
+    select u.bytes as usage_bytes, ${
+      index
+        ? sql`(select json_agg(json_build_array(record_type, field_name)) from schema_fields
+            where container = ${index.container} and environment = ${index.environment} and indexed = 1)`
+        : sql`null::json`
+    } as queryable, r.*
+    from u left join records r on r.zone_id = ${zone.id} and r.record_name = any(${names}::text[])`.execute(trx);
+  const first = read.rows[0];
+  if (!first) throw new Error('usage row missing after upsert');
+  const state = new Map<string, RowState>();
+  for (const row of read.rows) if (row.id !== null) state.set(row.record_name, { id: row.id, record: toStoredRecord(row) });
+  const queryable = index ? new Set((first.queryable ?? []).map(([type, field]) => `${type}\u0000${field}`)) : undefined;
+  return { info, zone, used: first.usage_bytes, state, ...(queryable ? { queryable } : {}) };
 }
