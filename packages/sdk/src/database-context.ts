@@ -4,6 +4,7 @@
  * keyring. Codec and keyring are per account so signing in as someone else never
  * reuses another account's cached keys. Internal to the SDK.
  */
+import type { SymmetricKey } from '@coffer/crypto';
 import type { DatabaseScope, Environment, WrappedZoneKeyWire, ZoneIDWire, ZoneResult, ZonesLookupResponse, ZonesModifyResponse } from '@coffer/protocol';
 import { KeyUnavailableError } from './errors.js';
 import { ZoneKeyring } from './keys/zone-keys.js';
@@ -21,6 +22,8 @@ export interface AccountAccess {
   maybeUserRecordName(): string | undefined;
   /** The service keys of `container` for the signed-in account. */
   serviceKeys(container: string, environment: Environment): ServiceKeys;
+  /** The account keychain key on this trusted device (assets derive their secrets from it). */
+  keychainKey(): Promise<SymmetricKey>;
 }
 
 interface PerAccount {
