@@ -56,6 +56,8 @@ export class FileBlobStore implements BlobStore {
   readonly kind = 'file';
   readonly root: string;
   #rootReady: Promise<void> | undefined;
+  /** Shard folders that exist (they are never removed while the store is open). */
+  readonly #shards = new Set<string>();
 
   constructor(options: FileBlobStoreOptions) {
     this.root = options.root;
@@ -73,6 +75,9 @@ export class FileBlobStore implements BlobStore {
     this.#rootReady ??= mkdir(this.root, { recursive: true }).then(() => undefined);
     await this.#rootReady;
     const shard = this.#shardOf(id);
+    // Known to exist (made or seen by this process): skip the mkdir, whose EEXIST error
+    // object cost more CPU per put than the write itself.
+    if (this.#shards.has(shard)) return shard;
     try {
       await mkdir(shard);
       // A new directory entry in the root must itself be durable before we rely on it.
@@ -80,6 +85,7 @@ export class FileBlobStore implements BlobStore {
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error;
     }
+    this.#shards.add(shard);
     return shard;
   }
 

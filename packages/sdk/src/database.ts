@@ -6,6 +6,10 @@
 import type { DatabaseScope, OperationType, RecordsLookupRequest, RecordsLookupResponse } from '@coffer/protocol';
 import { RecordsBatchBuilder, type RecordOrName } from './batch.js';
 import { fetchDatabaseChanges, fetchRecordZoneChanges, fetchZoneChanges, type DatabaseChangesOptions, type RecordZoneChangesRequest, type ZoneChangesOptions } from './changes.js';
+import { assetDownload, type AssetDownload } from './assets/asset-download.js';
+import { openAssetField } from './assets/asset-fields.js';
+import { AssetSession, type AssetSource, type DownloadOptions, type UploadAssetOptions } from './assets/asset-session.js';
+import type { CofferAsset } from './assets/asset-value.js';
 import type { DatabaseContext } from './database-context.js';
 import { isError, modifyRecords, recordError, type ModifyOptions } from './modify.js';
 import { performQuery, type Query, type QueryOptions } from './query.js';
@@ -33,6 +37,8 @@ export interface DeleteOptions extends ModifyOptions {
 }
 
 export class Database {
+  #assets: AssetSession | undefined;
+
   /** @internal */
   constructor(private readonly ctx: DatabaseContext) {}
 
@@ -141,6 +147,47 @@ export class Database {
   /** Zones changed or deleted since `syncToken`, page by page. */
   fetchDatabaseChanges(options: DatabaseChangesOptions = {}): PageIterator<DatabaseChangesPage> {
     return fetchDatabaseChanges(this.ctx, options);
+  }
+
+  // ── Assets (docs/SDK.md "Assets") ────────────────────────────────────────
+
+  /**
+   * Uploads a file (path), bytes or byte stream as an asset — chunked, encrypted on this
+   * device, sending only chunks the server lacks — and returns the value for an ASSET
+   * field: `record.fields.photo = await db.uploadAsset('cat.jpg')`, then save the record
+   * (the save fails with `ValidatingReferenceError` if a chunk is missing). Private database only.
+   */
+  uploadAsset(source: AssetSource, options: UploadAssetOptions = {}): Promise<CofferAsset> {
+    try {
+      return this.assets().upload(source, options);
+    } catch (error) {
+      // assets() refuses shared and public databases: a rejection, like every other call.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * The asset in `fieldName` (element `position` of an ASSET_LIST) of a fetched record:
+   * name, type and size, and its bytes as an async iterable; each chunk is verified before
+   * its bytes are yielded (`DecryptionError` on a corrupted or swapped chunk).
+   */
+  downloadAsset(record: CofferRecord, fieldName: string, options: DownloadOptions & { position?: number } = {}): Promise<AssetDownload> {
+    try {
+      const zone = this.ctx.codec.resolveZone(record.zoneID);
+      const manifest = openAssetField(record, fieldName, options.position ?? 0, {
+        container: this.ctx.container, database: this.ctx.scope, zoneName: zone.zoneName, ownerRecordName: zone.ownerRecordName, recordName: record.recordName,
+      });
+      return Promise.resolve(assetDownload(this.assets(), manifest, options));
+    } catch (error) {
+      // Failures (DecryptionError, …) as rejections, like every other database call.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** The asset session of this database: many files in one pipeline, chunk-level access (Drive, Backup). */
+  assets(): AssetSession {
+    this.#assets ??= new AssetSession(this.ctx, () => this.ctx.account.keychainKey());
+    return this.#assets;
   }
 }
 

@@ -83,3 +83,8 @@ export { RetryPolicy, type RetryOptions } from './transport/retry.js';
 export * from './devices/index.js';
 export * from './protection/index.js';
 export * from './recovery/index.js';
+
+// Assets (issue 5): `db.uploadAsset`, `db.downloadAsset`, `db.assets()`.
+export * from './assets/index.js';
+// Drive (issue 5): `new Drive(client)`.
+export * from './drive/index.js';

@@ -15,6 +15,7 @@ import {
   type RecordWire,
   type ZoneIDWire,
 } from '@coffer/protocol';
+import { pendingAssetFields } from './assets/asset-fields.js';
 import type { DatabaseContext } from './database-context.js';
 import { InvalidArgumentError, type CofferError } from './errors.js';
 import { CofferRecord, getRecordKeyState, setRecordKeyState, type RecordKeyState, type ZoneID } from './record.js';
@@ -123,7 +124,7 @@ async function existingRecordKeys(ctx: DatabaseContext, operations: readonly Mod
  * (and its key) since, so its key is always read from the server.
  */
 function needsServerKey(op: ModifyOperation): boolean {
-  if (!MERGES.has(op.operationType) || op.record.encryptedKeys().length === 0) return false;
+  if (!MERGES.has(op.operationType) || (op.record.encryptedKeys().length === 0 && pendingAssetFields(op.record).length === 0)) return false;
   return op.operationType === 'forceUpdate' || getRecordKeyState(op.record) === undefined;
 }
 

@@ -19,6 +19,7 @@ import {
   type SymmetricKey,
 } from '@coffer/crypto';
 import { DEFAULT_ZONE_NAME, type DatabaseScope, type Environment, type FieldType, type FieldWire, type ProtectionInfo, type RecordWire, type ZoneIDWire } from '@coffer/protocol';
+import { pendingAssetFields, sealPendingAssets } from './assets/asset-fields.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { InvalidFieldError } from './errors.js';
 import type { ZoneKeyring } from './keys/zone-keys.js';
@@ -78,13 +79,15 @@ export class RecordCodec {
     if (record.recordChangeTag !== undefined) wire.recordChangeTag = record.recordChangeTag;
 
     const encryptedNames = record.encryptedKeys();
+    const assetNames = pendingAssetFields(record);
     let keyState = getRecordKeyState(record);
-    if (encryptedNames.length === 0) {
+    if (encryptedNames.length === 0 && assetNames.length === 0) {
       // No protectionInfo: a merging write then keeps the server's, which may be newer
       // than the one cached here (another device may have re-keyed the record).
       return { wire, ...(keyState === undefined ? {} : { keyState }) };
     }
     if (this.scope.database === 'public' || this.keyring === undefined) {
+      if (encryptedNames.length === 0) throw new InvalidFieldError(assetNames[0]!, 'assets are not allowed in the public database');
       throw new InvalidFieldError(encryptedNames[0]!, 'encrypted fields are not allowed in the public database');
     }
     const zone = this.resolveZone(zoneID);
@@ -102,6 +105,10 @@ export class RecordCodec {
       }
       fields[name] = { type, isEncrypted: true, ciphertext: toBase64(envelope) };
     }
+    // Assets: a fresh asset key per value, wrapped by the record key (asset-fields.ts).
+    sealPendingAssets(fields, record, assetNames, keyState.key, {
+      container: this.scope.container, database: this.scope.database, zoneName: zone.zoneName, ownerRecordName: zone.ownerRecordName, recordName: record.recordName,
+    });
     wire.protectionInfo = keyState.protectionInfo;
     return { wire, keyState };
   }

@@ -20,12 +20,13 @@
  */
 import type { FieldType, FieldWireValue, Location, ReferenceValue, ScalarFieldType, ScalarWireValue } from '@coffer/protocol';
 import { fromBase64, toBase64 } from './base64.js';
+import { isCofferAsset, type AssetWireValue, type CofferAsset } from './assets/asset-value.js';
 import { InvalidFieldError } from './errors.js';
 
 export type { Location, ReferenceValue } from '@coffer/protocol';
 
-/** A scalar value as the SDK hands it out. */
-export type ScalarFieldValue = string | number | bigint | Date | Uint8Array | Location | ReferenceValue;
+/** A scalar value as the SDK hands it out (ASSET: a `CofferAsset` to save, an `AssetWireValue` when fetched). */
+export type ScalarFieldValue = string | number | bigint | Date | Uint8Array | Location | ReferenceValue | CofferAsset | AssetWireValue;
 /** Any field value: a scalar or a list of scalars. */
 export type FieldValue = ScalarFieldValue | ScalarFieldValue[];
 
@@ -65,6 +66,7 @@ function inferScalarType(name: string, value: unknown): ScalarFieldType {
     case 'object':
       if (value instanceof Date) return 'TIMESTAMP';
       if (value instanceof Uint8Array) return 'BYTES';
+      if (isCofferAsset(value)) return 'ASSET';
       if (value !== null && 'latitude' in value && 'longitude' in value) return 'LOCATION';
       if (value !== null && 'recordName' in value) return 'REFERENCE';
       break;
@@ -117,7 +119,7 @@ function normalizeScalar(name: string, type: ScalarFieldType, value: unknown): S
     case 'REFERENCE':
       return isReference(value) ? { ...value } : bad();
     case 'ASSET':
-      // Assets arrive with the asset issue; until then an ASSET value is passed through untouched.
+      // A CofferAsset from uploadAsset (sealed by the record codec on save), or a fetched wire value.
       return typeof value === 'object' && value !== null ? (value as ScalarFieldValue) : bad();
   }
 }

@@ -6,5 +6,13 @@ import type { Entry } from '../router.js';
 import { accountGroup, login, logout } from './account.js';
 import { schemaGroup } from './schema.js';
 import { serverCommand } from './server.js';
+import { devicesGroup } from './devices.js';
+import { deviceGroup } from './device-join.js';
+import { protectionGroup } from './protection.js';
+import { recoveryContactGroup, recoveryKeyGroup, recoveryPasscodeGroup } from './recovery.js';
+import { driveGroup } from './drive.js';
+import { backupGroup } from './backup.js';
 
-export const commands: readonly Entry[] = [serverCommand, accountGroup, login, logout, schemaGroup];
+export const commands: readonly Entry[] = [serverCommand, accountGroup, login, logout, schemaGroup,
+  devicesGroup, deviceGroup, protectionGroup, recoveryKeyGroup, recoveryContactGroup, recoveryPasscodeGroup,
+  driveGroup, backupGroup];

@@ -92,7 +92,8 @@ export async function modifyRecords(ctx: ApiContext, target: RequestTarget, body
     );
     // Another writer may have recorded a field first with another type: re-check against what is stored.
     valid = valid.filter((p) => {
-      if (p.recordType === undefined || p.kind === 'delete' || p.kind === 'forceDelete') return true;
+      // `stored` holds only the types learned here; records of other types passed the first check.
+      if (p.recordType === undefined || p.kind === 'delete' || p.kind === 'forceDelete' || !learned.has(p.recordType)) return true;
       try {
         checkRecordSchema({ environment: target.environment, scope: target.scope, schema: stored, pending: null }, p.recordType, p.fields);
         return true;

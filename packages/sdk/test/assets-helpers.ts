@@ -1,0 +1,114 @@
+/**
+ * Helpers of the asset tests: a server with a short asset grace period, a signed-in
+ * account, a fetch that counts (or breaks) asset requests, and deterministic data.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { startServer } from '@coffer/server';
+import { CofferClient, memoryKeychains, type FetchLike } from '../src/index.js';
+import { PASSWORD, uniqueEmail } from './helpers/server.js';
+
+export interface AssetTestServer {
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'coffer-assets-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+export async function startAssetServer(options: { graceMs?: number; databaseUrl?: string; dataDir?: string } = {}): Promise<AssetTestServer> {
+  const dataDir = options.dataDir ?? tempDir('coffer-assets-server-');
+  const server = await startServer({
+    port: 0, dataDir, quotaBytes: 4 * 1024 ** 3,
+    assets: { graceMs: options.graceMs ?? 60 * 60 * 1000, gcIntervalMs: 0 },
+    ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+  });
+  return { url: server.url, dataDir, close: () => server.close() };
+}
+
+/** Counts asset requests by kind; `failUploadsAfter` makes the n+1-th upload fail as if the process died. */
+export class CountingFetch {
+  uploads = 0;
+  missing = 0;
+  downloads = 0;
+  failUploadsAfter: number | undefined;
+
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  readonly fetch: FetchLike = async (input, init) => {
+    if (input.includes('/assets/upload')) {
+      if (this.failUploadsAfter !== undefined && this.uploads >= this.failUploadsAfter) throw new Error('killed mid-upload');
+      this.uploads++;
+    } else if (input.includes('/assets/missing')) this.missing++;
+    else if (input.includes('/assets/download')) this.downloads++;
+    const response = globalThis.fetch(input, init);
+    this.#inFlight.add(response);
+    try {
+      return await response;
+    } finally {
+      this.#inFlight.delete(response);
+    }
+  };
+
+  /** Waits for requests already sent (a killed client's last uploads still land on the server). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+}
+
+/** A registered, signed-in client whose requests go through `fetch`. */
+export async function assetAccount(url: string, fetch?: FetchLike): Promise<{ client: CofferClient; email: string }> {
+  const email = uniqueEmail('assets');
+  const client = new CofferClient({ serverUrl: url, keychains: memoryKeychains(), retry: { sleep: () => Promise.resolve() }, ...(fetch === undefined ? {} : { fetch }) });
+  await client.register(email, PASSWORD);
+  return { client, email };
+}
+
+/** Pseudo-random bytes from a seed (fast, reproducible): SHA-256 in counter mode. */
+export function seededBytes(size: number, seed: string): Uint8Array {
+  const out = new Uint8Array(size);
+  const base = createHash('sha256').update(seed).digest();
+  let counter = 0;
+  for (let i = 0; i < size; i += 32) {
+    const block = createHash('sha256').update(base).update(String(counter++)).digest();
+    out.set(block.subarray(0, Math.min(32, size - i)), i);
+  }
+  return out;
+}
+
+export function randomData(size: number): Uint8Array {
+  return new Uint8Array(randomBytes(size));
+}
+
+/** Concatenates an async iterable of byte pieces. */
+export async function collect(pieces: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const piece of pieces) {
+    parts.push(piece);
+    total += piece.length;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
