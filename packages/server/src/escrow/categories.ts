@@ -4,10 +4,11 @@
  * (third-party app containers and the ADP-eligible first-party categories). Always-E2E
  * and unknown categories never are — the registry fails closed.
  */
-import { APP_CATEGORY_PREFIX, isEscrowAllowed } from '@coffer/protocol';
+import { dataCategoryOfContainer, isEscrowAllowed } from '@coffer/protocol';
 
+/** Coffer's own Drive and Backup containers map to their categories; anything else is `app:<container>`. */
 export function categoryOfContainer(container: string): string {
-  return `${APP_CATEGORY_PREFIX}${container}`;
+  return dataCategoryOfContainer(container);
 }
 
 /** Escrow-eligible in Standard protection (the account's current mode is checked separately). */

@@ -11,7 +11,7 @@
  * categories, and every category while the account is under Advanced Data Protection — a
  * stale or careless client must not hand the server a key ADP took away from it.
  */
-import { isEscrowAllowed, type ServiceKeyRecoverRequest, type ServiceKeyRecoverResponse, type ServiceKeyUpload, type ServiceKeysLookupResponse, type ServiceKeyWire } from '@coffer/protocol';
+import { dataCategoryOfContainer, isEscrowAllowed, type ServiceKeyRecoverRequest, type ServiceKeyRecoverResponse, type ServiceKeyUpload, type ServiceKeysLookupResponse, type ServiceKeyWire } from '@coffer/protocol';
 import type { StoredServiceKey } from '@coffer/storage';
 import { CloudError, badRequest } from '../http/cloud-error.js';
 import type { RequestTarget } from '../http/request-target.js';
@@ -35,7 +35,7 @@ export async function lookupServiceKeys(ctx: ApiContext, target: RequestTarget):
 
 export async function modifyServiceKey(ctx: ApiContext, target: RequestTarget, upload: ServiceKeyUpload): Promise<ServiceKeysLookupResponse> {
   const owner = ownerOf(target);
-  const category = upload.category ?? `app:${target.container}`;
+  const category = upload.category ?? dataCategoryOfContainer(target.container);
   if (upload.escrowSealed !== undefined) {
     const mode = await ctx.store.auth.accounts.protectionMode(owner);
     if (!isEscrowAllowed(category, mode)) {
