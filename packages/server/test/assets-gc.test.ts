@@ -3,7 +3,7 @@
  * file blob store — including GC against concurrent uploads and commits, with
  * interleavings forced by gates in the blob store and a race run on real connections.
  */
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ function gate(): { wait: () => Promise<void>; reached: Promise<void>; open: () =
 
 function chunk(): { id: string; bytes: Uint8Array; sha: string } {
   // Random bytes stand in for a ciphertext; the server cannot tell the difference.
-  const bytes = new Uint8Array(nodeRandomBytes(2000 + Math.floor(Math.random() * 2000)));
+  const bytes = new Uint8Array(nodeRandomBytes(randomInt(2000, 4000)));
   const id = createHash('sha256').update(bytes).update('id').digest('base64url');
   return { id, bytes, sha: createHash('sha256').update(bytes).digest('hex') };
 }
