@@ -20,6 +20,9 @@ import { sql } from 'kysely';
 import type { TestBackend, TestStore } from '@coffer/storage';
 import { buildServer } from '../src/index.js';
 import { registerUser } from './auth-helpers.js';
+import { envelopeOf, injectJson } from './record-harness.js';
+
+export { envelopeOf };
 
 export interface TestUser {
   token: string;
@@ -58,20 +61,7 @@ export async function openDevicesHarness(backend: TestBackend): Promise<DevicesH
     return { token: session.sessionToken, userRecordName: session.userRecordName, email };
   };
   const alice = await signUp('alice');
-  const api = (path: string, body?: unknown, o: ApiOptions = {}) => {
-    const user = o.user === undefined ? alice : o.user;
-    const method = o.method ?? 'POST';
-    return app.inject({
-      method,
-      url: path,
-      headers: {
-        ...(method === 'GET' ? {} : { 'content-type': 'application/json' }),
-        ...(user ? { authorization: `Bearer ${user.token}` } : {}),
-        ...o.headers,
-      },
-      ...(method === 'GET' ? {} : { payload: o.raw ?? JSON.stringify(body ?? {}) }),
-    });
-  };
+  const api = (path: string, body?: unknown, o: ApiOptions = {}) => injectJson(app, path, body, { ...o, user: o.user === undefined ? alice : o.user });
   return {
     app,
     store,
@@ -90,9 +80,6 @@ export async function openDevicesHarness(backend: TestBackend): Promise<DevicesH
   };
 }
 
-export function envelopeOf(response: LightMyRequestResponse): ErrorEnvelope {
-  return response.json<ErrorEnvelope>();
-}
 
 /** Expects the CloudKit envelope with this code (and reason, if given). */
 export function expectError(response: LightMyRequestResponse, code: string, reason?: string | RegExp): ErrorEnvelope {

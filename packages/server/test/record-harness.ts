@@ -51,21 +51,11 @@ export async function openHarness(backend: TestBackend, options: { quotaBytes?: 
     return { token: session.sessionToken, userRecordName: session.userRecordName };
   };
   const alice = await signUp(`alice${++counter}@example.com`);
-  const call = (operation: string, body?: unknown, o: CallOptions = {}) => {
-    const user = o.user === undefined ? alice : o.user;
-    const url = `/database/1/${o.container ?? CONTAINER}/${o.environment ?? 'development'}/${o.database ?? 'private'}/${operation}`;
-    return app.inject({
-      method: o.method ?? 'POST',
-      url,
-      ...(o.query ? { query: o.query } : {}),
-      headers: {
-        ...(o.method === 'GET' ? {} : { 'content-type': 'application/json' }),
-        ...(user ? { authorization: `Bearer ${user.token}` } : {}),
-        ...o.headers,
-      },
-      ...(o.method === 'GET' ? {} : { payload: o.raw ?? JSON.stringify(body ?? {}) }),
+  const call = (operation: string, body?: unknown, o: CallOptions = {}) =>
+    injectJson(app, `/database/1/${o.container ?? CONTAINER}/${o.environment ?? 'development'}/${o.database ?? 'private'}/${operation}`, body, {
+      ...o,
+      user: o.user === undefined ? alice : o.user,
     });
-  };
   return {
     app,
     store,
@@ -83,6 +73,32 @@ export async function openHarness(backend: TestBackend, options: { quotaBytes?: 
       await store.close();
     },
   };
+}
+
+export interface InjectOptions {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** Raw payload instead of JSON.stringify(body). */
+  raw?: string;
+  query?: Record<string, string>;
+  /** Whose bearer token to send; null or absent: no credentials. */
+  user?: { token: string } | null;
+}
+
+/** One request through fastify.inject as a JSON client would send it (shared by every server harness). */
+export function injectJson(app: FastifyInstance, url: string, body: unknown, o: InjectOptions = {}): Promise<LightMyRequestResponse> {
+  const method = o.method ?? 'POST';
+  return app.inject({
+    method,
+    url,
+    ...(o.query ? { query: o.query } : {}),
+    headers: {
+      ...(method === 'GET' ? {} : { 'content-type': 'application/json' }),
+      ...(o.user ? { authorization: `Bearer ${o.user.token}` } : {}),
+      ...o.headers,
+    },
+    ...(method === 'GET' ? {} : { payload: o.raw ?? JSON.stringify(body ?? {}) }),
+  });
 }
 
 export function envelopeOf(response: LightMyRequestResponse): ErrorEnvelope {
