@@ -1,6 +1,14 @@
 import { buildServer, describeDataLocation } from './build-server.js';
 import type { RunningServer, StartServerOptions } from './server-options.js';
 
+/**
+ * How long close() lets in-flight requests finish. Fastify closes idle keep-alive
+ * connections at once, but waits without limit for a request whose client stalls (an
+ * abandoned upload body): after this grace the remaining connections are cut, so a
+ * shutdown always ends. Their requests' transactions roll back; nothing half-written stays.
+ */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 /** Builds the server and listens; `url` is where it accepts requests once this resolves. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const app = await buildServer(options);
@@ -17,6 +25,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     url: `http://${shownHost}:${port}`,
     dataLocation: describeDataLocation(options),
-    close: () => app.close(),
+    close: async () => {
+      const timer = setTimeout(() => {
+        app.server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
