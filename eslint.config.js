@@ -11,7 +11,7 @@ const noDeepImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/dist/**', 'bench/.work/**', 'coffer-data/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', '**/dist/**', 'bench/.work/**', 'coffer-data/**', '.tmp/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
