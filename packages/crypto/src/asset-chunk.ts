@@ -80,7 +80,19 @@ function padInto(data: Uint8Array, target: Uint8Array): Uint8Array {
  */
 export function encryptAssetChunk(keys: ConvergenceKeys, plaintext: Uint8Array, buffers: AssetChunkBuffers = {}): EncryptedAssetChunk {
   if (plaintext.length > 0xffffffff - 4) throw new FormatError('asset chunk: too large');
-  const ref = assetChunkIdentity(keys, plaintext);
+  return sealAssetChunk(assetChunkIdentity(keys, plaintext), plaintext, buffers);
+}
+
+/**
+ * The encryption half of {@link encryptAssetChunk}, for a caller that already computed
+ * `ref = assetChunkIdentity(keys, plaintext)` — e.g. to skip chunks it has seen before
+ * without hashing twice. `ref` must be exactly that (a key or id from anywhere else
+ * breaks convergence, and with it dedup and the one-key-one-plaintext rule).
+ * @throws {@link FormatError} on a chunk of 2^32 bytes or more, or a ref of another size.
+ */
+export function sealAssetChunk(ref: AssetChunkRef, plaintext: Uint8Array, buffers: AssetChunkBuffers = {}): EncryptedAssetChunk {
+  if (plaintext.length > 0xffffffff - 4) throw new FormatError('asset chunk: too large');
+  if (ref.size !== plaintext.length || ref.id.length !== CHUNK_ID_LENGTH || ref.key.length !== 32) throw new FormatError('asset chunk: ref does not describe this plaintext');
   const paddedSize = paddedLength(plaintext.length);
   const padded = buffers.padded !== undefined && buffers.padded.length >= paddedSize
     ? padInto(plaintext, buffers.padded.subarray(0, paddedSize))

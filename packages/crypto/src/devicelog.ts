@@ -17,8 +17,7 @@
  * A device may remove itself (signing out); once removed, a device never signs again and
  * cannot be re-added (it must come back with a new identity).
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '#primitives';
+import { ed25519Sign, ed25519Verify, sha256 } from '#primitives';
 import { constantTimeEqual } from './bytes.js';
 import { ByteWriter, framed } from './encoding.js';
 import { DeviceLogError, FormatError } from './errors.js';
@@ -77,7 +76,7 @@ export function createLogEntry(
     timestamp,
     ...body,
   };
-  const signature = ed25519.sign(signedBytes(encodeUnsigned(fields)), signer.signingPrivateKey);
+  const signature = ed25519Sign(signer.signingPrivateKey, signedBytes(encodeUnsigned(fields)));
   return { version: 1, ...fields, signature };
 }
 
@@ -164,7 +163,7 @@ export function verifyDeviceLog(entries: readonly DeviceLogEntry[]): DeviceLogSt
     if (e.seq !== i) throw new DeviceLogError('bad-sequence', `expected seq ${i}, got ${e.seq}`, i);
     if (!constantTimeEqual(e.prevHash, prevHash)) throw new DeviceLogError('broken-chain', 'prevHash does not match the previous entry', i);
     const publicKey = signerKey(s, e, i);
-    if (!ed25519.verify(e.signature, signedBytes(unsigned), publicKey, { zip215: false })) {
+    if (!ed25519Verify(publicKey, signedBytes(unsigned), e.signature)) {
       throw new DeviceLogError('bad-signature', 'signature does not verify', i);
     }
     apply(s, e, i);

@@ -11,9 +11,8 @@
  * KEM context binds the recipient key.
  */
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
-import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
-import { x25519 } from '@noble/curves/ed25519.js';
-import { fromHex, isWellFormedString, toHex } from './bytes.js';
+import { dhkemX25519HkdfSha256, x25519PublicKey } from '#primitives';
+import { fromHex, isWellFormedString, randomBytes, toHex } from './bytes.js';
 import { ByteReader, ByteWriter, framed } from './encoding.js';
 import { DecryptionError, FormatError } from './errors.js';
 import { KIND_CODE, kindFromCode, type KeyKind, type SymmetricKey } from './keys.js';
@@ -36,12 +35,14 @@ const HEADER_LEN = 22;
 const ENC_LEN = 32;
 export const SEALED_KEY_LENGTH = HEADER_LEN + ENC_LEN + 32 + 16;
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+// The KEM comes from the primitive backend: @hpke/core's WebCrypto X25519 in Node (OpenSSL),
+// noble-derived @hpke/dhkem-x25519 elsewhere. The rest of HPKE is @hpke/core on both.
+const suite = new CipherSuite({ kem: dhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
 
 /** A fresh X25519 key pair, e.g. the server's escrow key or a browser session key. */
 export function generateX25519KeyPair(): X25519KeyPair {
-  const { secretKey, publicKey } = x25519.keygen();
-  return { publicKey, privateKey: secretKey };
+  const privateKey = randomBytes(32);
+  return { publicKey: x25519PublicKey(privateKey), privateKey };
 }
 
 function hpkeInfo(purpose: string): Uint8Array {

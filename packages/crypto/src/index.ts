@@ -4,9 +4,10 @@
  * format is versioned and specified in docs/PROTOCOL.md, with vectors in
  * packages/crypto/test/vectors/.
  *
- * Primitives: AES-256-GCM, SHA-256, HMAC-SHA-256, HKDF-SHA-256 (node:crypto in Node,
- * @noble/* elsewhere), Ed25519 and X25519 (@noble/curves), HPKE RFC 9180
- * base mode DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM (@hpke/core).
+ * Primitives: AES-256-GCM, SHA-256, HMAC-SHA-256, HKDF-SHA-256, Ed25519 and X25519
+ * (node:crypto in Node, @noble/* elsewhere; one strict Ed25519 verification rule on both:
+ * ed25519-strict.ts), ristretto255 (@noble/curves, both), HPKE RFC 9180 base mode
+ * DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM (@hpke/core).
  */
 
 // Errors — callers branch on `code`.
@@ -90,7 +91,7 @@ export {
 } from './chunk.js';
 
 // Padding.
-export { padmeLength, pad, unpad } from './padding.js';
+export { padmeLength, pad, unpad, unpadView } from './padding.js';
 
 // Device identities and HPKE key sealing.
 export {
@@ -153,6 +154,7 @@ export {
   assetChunkIdentity,
   assetChunkCiphertextSize,
   encryptAssetChunk,
+  sealAssetChunk,
   decryptAssetChunk,
   chunkIdToString,
   chunkIdFromString,

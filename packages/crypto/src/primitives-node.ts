@@ -1,12 +1,17 @@
 /**
- * Primitive backend for Node: node:crypto (OpenSSL). Selected by the `node` condition of
- * the `#primitives` import map in package.json; primitives-web.ts is the browser twin
- * and must stay byte-for-byte equivalent (test/primitives.test.ts runs both).
+ * Primitive backend for Node: node:crypto (OpenSSL), and @hpke/core's WebCrypto DHKEM,
+ * which node also runs on OpenSSL. Selected by the `node` condition of the `#primitives`
+ * import map in package.json; primitives-web.ts is the browser twin and must stay
+ * byte-for-byte equivalent (test/primitives.test.ts and test/curves.test.ts run both).
  *
  * No wrapper objects, no algorithm parameters: each function names the one primitive
- * it computes, as age's primitives.go does.
+ * it computes, as age's primitives.go does (the DHKEM is handed to @hpke/core whole).
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
+import {
+  createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, hkdfSync, sign, verify, type KeyObject,
+} from 'node:crypto';
+import { DhkemX25519HkdfSha256, type KemInterface } from '@hpke/core';
+import { isStrictEd25519PublicKey } from './ed25519-strict.js';
 import { DecryptionError } from './errors.js';
 
 /** Which backend `#primitives` resolved to; tests assert it. */
@@ -109,4 +114,76 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   // node's hkdfSync caps info at 1024 bytes; our labels are far shorter.
   return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+}
+
+// ── Curves ───────────────────────────────────────────────────────────────────────
+// OpenSSL does these in microseconds where @noble/curves, pure JS, first builds its
+// precomputed tables (~0.1 s) and then takes about a millisecond per operation.
+
+/** RFC 8410 PKCS#8 headers; the 32-byte private key follows. */
+const ED25519_PKCS8 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20);
+const X25519_PKCS8 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20);
+
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A private KeyObject from 32 raw bytes, through PKCS#8 DER: the documented route. (A JWK
+ * import is ~8× faster, but node demands its `x` and then ignores it — undocumented.)
+ */
+function privateKeyObject(header: Uint8Array, secret: Uint8Array, what: string): KeyObject {
+  if (secret.length !== 32) throw new RangeError(`${what}: private key must be 32 bytes`);
+  const der = new Uint8Array(48);
+  der.set(header);
+  der.set(secret, 16);
+  try {
+    return createPrivateKey({ key: view(der), format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
+}
+
+function rawPublicKey(key: KeyObject): Uint8Array {
+  const { x } = createPublicKey(key).export({ format: 'jwk' });
+  return new Uint8Array(Buffer.from(x!, 'base64url'));
+}
+
+/** Ed25519 (RFC 8032 §5.1.5) public key of a 32-byte secret seed. */
+export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
+  return rawPublicKey(privateKeyObject(ED25519_PKCS8, seed, 'ed25519'));
+}
+
+/** Ed25519 signature (RFC 8032 §5.1.6, deterministic): 64 bytes R ‖ S. */
+export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, privateKeyObject(ED25519_PKCS8, seed, 'ed25519')));
+}
+
+/**
+ * Ed25519 verification under Coffer's strict rule (ed25519-strict.ts): A must have prime
+ * order, then OpenSSL checks S < ℓ and R = [S]B − [k]A byte for byte. False — never a
+ * throw — on any malformed key or signature.
+ */
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64 || !isStrictEd25519PublicKey(publicKey)) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: view(publicKey).toString('base64url') }, format: 'jwk' });
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** X25519 (RFC 7748) public key of a 32-byte private key (clamped inside, as the RFC says). */
+export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
+  return rawPublicKey(privateKeyObject(X25519_PKCS8, privateKey, 'x25519'));
+}
+
+/**
+ * HPKE's DHKEM(X25519, HKDF-SHA256) (RFC 9180 §4.1) for @hpke/core: its WebCrypto one,
+ * which node runs on OpenSSL. Like the web twin it refuses an all-zero shared secret
+ * (a low-order public key).
+ */
+export function dhkemX25519HkdfSha256(): KemInterface {
+  return new DhkemX25519HkdfSha256();
 }

@@ -22,10 +22,8 @@
  *   exchange of join-code.ts succeeds.
  */
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
-import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { combine, split } from 'shamir-secret-sharing';
-import { aes256gcmOpen, aes256gcmSeal, hkdfSha256, sha256 } from '#primitives';
+import { aes256gcmOpen, aes256gcmSeal, dhkemX25519HkdfSha256, ed25519PublicKey, hkdfSha256, sha256, x25519PublicKey } from '#primitives';
 import { fromHex, randomBytes, toHex, utf8Encode } from './bytes.js';
 import { ByteReader, ByteWriter, framed } from './encoding.js';
 import { DecryptionError, FormatError } from './errors.js';
@@ -79,12 +77,12 @@ function keyInfo(label: string, key: SymmetricKey): Uint8Array {
 export function keychainRecoverySigner(keychainKey: SymmetricKey): RecoverySigner {
   if (keychainKey.kind !== 'keychain') throw new FormatError('keychain recovery signer: only from a keychain key');
   const seed = hkdfSha256(keychainKey.bytes, new Uint8Array(0), keyInfo(RecoveryLabels.keychainSigner, keychainKey), 32);
-  const signingPublicKey = ed25519.getPublicKey(seed);
+  const signingPublicKey = ed25519PublicKey(seed);
   return Object.freeze({ id: recoveryKeyIdOf(signingPublicKey), signingPublicKey, signingPrivateKey: seed });
 }
 
 function x25519FromSeed(privateKey: Uint8Array): X25519KeyPair {
-  return Object.freeze({ publicKey: x25519.getPublicKey(privateKey), privateKey });
+  return Object.freeze({ publicKey: x25519PublicKey(privateKey), privateKey });
 }
 
 /**
@@ -268,7 +266,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 // aad = lp(context) where context names the owner, the contact and (release) the request and new device.
 
 export const RECOVERY_SHARE_BOX_V1 = 0x01;
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+const suite = new CipherSuite({ kem: dhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
 
 export type ShareBoxPurpose = typeof RecoveryLabels.shareHold | typeof RecoveryLabels.shareRelease;
 

@@ -10,8 +10,7 @@
  * and, per salt, the recovery wrapping key (kind 'recovery', same id) that wraps the
  * keychain key.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { hkdfSha256, sha256 } from '#primitives';
+import { ed25519PublicKey, hkdfSha256, sha256 } from '#primitives';
 import { randomBytes, toHex, utf8Encode } from './bytes.js';
 import { framed } from './encoding.js';
 import { RecoveryKeyError, FormatError } from './errors.js';
@@ -90,7 +89,7 @@ function secretOf(rk: RecoveryKey): Uint8Array {
 /** The recovery signer (deterministic from the key): HKDF(ikm = symbols, salt = ∅, info = "coffer/v1/recovery/signing-key") → Ed25519 seed. */
 export function recoverySigner(rk: RecoveryKey): RecoverySigner {
   const signingPrivateKey = hkdfSha256(secretOf(rk), new Uint8Array(0), utf8Encode(Labels.recoverySigningKey), 32);
-  const signingPublicKey = ed25519.getPublicKey(signingPrivateKey);
+  const signingPublicKey = ed25519PublicKey(signingPrivateKey);
   return Object.freeze({ id: recoveryKeyIdOf(signingPublicKey), signingPublicKey, signingPrivateKey });
 }
 

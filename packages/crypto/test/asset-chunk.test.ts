@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assetChunkCiphertextSize, assetChunkIdentity, chunkIdFromString, chunkIdToString, convergenceKeys, decryptAssetChunk,
-  DecryptionError, deriveAssetSecrets, encryptAssetChunk, FormatError, generateKey, KeyHierarchyError, randomBytes, sha256, toHex,
+  DecryptionError, deriveAssetSecrets, encryptAssetChunk, FormatError, generateKey, KeyHierarchyError, randomBytes, sealAssetChunk, sha256, toHex,
 } from '@coffer/crypto';
 
 const keys = convergenceKeys(deriveAssetSecrets(generateKey('keychain')).convergenceSecret);
@@ -16,6 +16,14 @@ describe('Asset chunk v1', () => {
       // Buffer.equals: vitest's deep equality is slow on MiB-sized typed arrays.
       expect(Buffer.from(decryptAssetChunk(chunk, chunk.ciphertext)).equals(plaintext)).toBe(true);
     }
+  });
+
+  it('sealAssetChunk with the identity gives exactly encryptAssetChunk\'s bytes, and refuses a ref of another plaintext', () => {
+    const plaintext = randomBytes(70_000);
+    const ref = assetChunkIdentity(keys, plaintext);
+    expect(toHex(sealAssetChunk(ref, plaintext).ciphertext)).toBe(toHex(encryptAssetChunk(keys, plaintext).ciphertext));
+    expect(() => sealAssetChunk({ ...ref, size: 69_999 }, plaintext)).toThrow(FormatError);
+    expect(() => sealAssetChunk({ ...ref, id: ref.id.subarray(0, 31) }, plaintext)).toThrow(FormatError);
   });
 
   it('is convergent within one account: same chunk → same id, key and ciphertext', () => {

@@ -4,7 +4,6 @@
  * and learns nothing it could test password guesses against without its setup file.
  * Sessions are bearer tokens.
  */
-import * as opaque from '@serenity-kit/opaque';
 import {
   AuthPaths,
   type LoginFinishRequest,
@@ -31,7 +30,7 @@ export interface SignInOptions {
 
 /** Registers a new account; the server answers with a session (registration signs in). */
 export async function registerAccount(transport: Transport, email: string, password: string): Promise<Session> {
-  await opaque.ready;
+  const opaque = await loadOpaque();
   const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
   const start = await transport.post<RegisterStartResponse>(AuthPaths.registerStart, { email, registrationRequest } satisfies RegisterStartRequest);
   const { registrationRecord } = opaque.client.finishRegistration({
@@ -49,7 +48,7 @@ export async function registerAccount(transport: Transport, email: string, passw
  * whether the email exists — the server answers unknown emails with a fake record.
  */
 export async function signInAccount(transport: Transport, email: string, password: string, options: SignInOptions = {}): Promise<Session> {
-  await opaque.ready;
+  const opaque = await loadOpaque();
   const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
   const start = await transport.post<LoginStartResponse>(AuthPaths.loginStart, { email, startLoginRequest } satisfies LoginStartRequest);
   const finished = opaque.client.finishLogin({ clientLoginState, loginResponse: start.loginResponse, password });
@@ -70,4 +69,20 @@ export async function signInAccount(transport: Transport, email: string, passwor
 /** Ends the session on the server. */
 export async function signOutAccount(transport: Transport): Promise<void> {
   await transport.post<unknown>(AuthPaths.logout, {});
+}
+
+let opaqueModule: Promise<typeof import('@serenity-kit/opaque')> | undefined;
+
+/**
+ * @serenity-kit/opaque (a WebAssembly module), loaded on the first sign-in or registration
+ * only: every other command — a backup with a saved session — skips its ~0.1 s load.
+ */
+async function loadOpaque(): Promise<typeof import('@serenity-kit/opaque')> {
+  opaqueModule ??= import('@serenity-kit/opaque');
+  opaqueModule.catch(() => {
+    opaqueModule = undefined;
+  });
+  const opaque = await opaqueModule;
+  await opaque.ready;
+  return opaque;
 }
