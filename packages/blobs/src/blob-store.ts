@@ -6,8 +6,12 @@
  */
 import type { Readable } from 'node:stream';
 
-/** A blob's body when writing: whole bytes, or a stream of pieces (a Node Readable works). */
-export type BlobSource = Uint8Array | AsyncIterable<Uint8Array>;
+/**
+ * A blob's body when writing: whole bytes, the bytes as a list of parts (written in order
+ * without joining them — e.g. a chunk still in the network buffers it arrived in), or a
+ * stream of pieces (a Node Readable works).
+ */
+export type BlobSource = Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>;
 
 export interface BlobStat {
   readonly id: string;

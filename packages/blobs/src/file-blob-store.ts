@@ -31,6 +31,8 @@ async function fsyncDirectory(path: string): Promise<void> {
   }
 }
 
+const asView = (part: Uint8Array): NodeJS.ArrayBufferView => part;
+
 async function writeAll(handle: FileHandle, data: BlobSource): Promise<number> {
   if (data instanceof Uint8Array) {
     let offset = 0;
@@ -40,8 +42,25 @@ async function writeAll(handle: FileHandle, data: BlobSource): Promise<number> {
     }
     return data.byteLength;
   }
+  if (Array.isArray(data)) {
+    const parts = data as readonly Uint8Array[];
+    const total = parts.reduce((n, part) => n + part.byteLength, 0);
+    // One writev for all parts (one thread-pool round trip); it may write less than asked.
+    let written = (await handle.writev(parts.map(asView))).bytesWritten;
+    if (written < total) {
+      for (const part of parts) {
+        if (written >= part.byteLength) {
+          written -= part.byteLength;
+          continue;
+        }
+        await writeAll(handle, part.subarray(written));
+        written = 0;
+      }
+    }
+    return total;
+  }
   let total = 0;
-  for await (const piece of data) {
+  for await (const piece of data as AsyncIterable<Uint8Array>) {
     total += await writeAll(handle, piece);
   }
   return total;
@@ -137,7 +156,9 @@ export class FileBlobStore implements BlobStore {
     try {
       const { size } = await handle.stat();
       // The open handle pins the inode: a concurrent replace or delete cannot tear this read.
-      return { size, stream: handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 }) };
+      // `end` = the size read at open: the stream stops there instead of issuing one more
+      // 1 MiB read (a fresh buffer, then a shrink-copy) to discover the end of file.
+      return { size, stream: handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20, ...(size > 0 ? { start: 0, end: size - 1 } : {}) }) };
     } catch (error) {
       await handle.close();
       throw error;

@@ -99,8 +99,15 @@ export class S3BlobStore implements BlobStore {
       await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.#key(id), Body: data, ContentLength: data.byteLength }));
       return { id, size: data.byteLength };
     }
+    if (Array.isArray(data)) {
+      const list = data as readonly Uint8Array[];
+      if (list.length === 1) return this.put(id, list[0]!);
+      const total = list.reduce((n, part) => n + part.byteLength, 0);
+      // Short lists (a chunk) become one PutObject body; longer ones stream into parts.
+      if (total < this.#partSize) return this.put(id, Buffer.concat(list, total));
+    }
     // Buffer up to one part; a stream that ends within it is a single PutObject.
-    const parts = partsOf(data, this.#partSize);
+    const parts = partsOf(data as AsyncIterable<Uint8Array> | readonly Uint8Array[], this.#partSize);
     const first = await parts.next();
     const firstPart = first.done === true ? new Uint8Array(0) : first.value;
     if (firstPart.byteLength < this.#partSize) {
@@ -211,7 +218,7 @@ export class S3BlobStore implements BlobStore {
 }
 
 /** Re-cuts a stream into pieces of exactly `size` bytes (the last may be shorter). */
-async function* partsOf(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+async function* partsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
   let buffer = new Uint8Array(size);
   let filled = 0;
   for await (const piece of source) {

@@ -50,6 +50,19 @@ export function blobStoreContract(adapter: TestBlobStore): void {
       expect(await store.stat(key)).toEqual({ id: key, size: 0 });
     });
 
+    it('puts a list of parts in order, without the caller joining them', async () => {
+      const bytes = randomBytes(700_001);
+      const parts = [bytes.subarray(0, 1), bytes.subarray(1, 65_537), bytes.subarray(65_537, 65_537), bytes.subarray(65_537)];
+      const key = id();
+      expect(await store.put(key, parts)).toEqual({ id: key, size: bytes.length });
+      expect(Buffer.from(await store.get(key)).equals(bytes)).toBe(true);
+      const single = id();
+      expect((await store.put(single, [bytes])).size).toBe(bytes.length);
+      const empty = id();
+      expect((await store.put(empty, [])).size).toBe(0);
+      expect(await store.stat(empty)).toEqual({ id: empty, size: 0 });
+    });
+
     it('puts a stream of pieces, including one longer than a multipart part', async () => {
       const small = randomBytes(300_000);
       const k1 = id();

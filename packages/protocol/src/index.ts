@@ -13,3 +13,4 @@ export * from './keys.js';
 export * from './names.js';
 export * from './categories.js';
 export * from './devices.js';
+export * from './asset-fetch.js';

@@ -5,6 +5,8 @@
  * - `POST assets/missing`  `{chunkIds: [...]}` → `{missing: [...]}` (≤ 1000 ids)
  * - `POST assets/upload?chunkId=<id>`  raw body (`application/octet-stream`, one chunk,
  *   ≤ MAX_CHUNK_UPLOAD_BYTES), header `X-Coffer-Content-SHA256: <hex>` → `{chunkId, size}`
+ * - `POST assets/upload-batch`  body Chunk batch v1 (`application/vnd.coffer.chunk-batch`:
+ *   many chunks, each with its CRC-32; chunk-batch.ts) → `{chunks: [{chunkId, size}, …]}`
  * - `GET  assets/download?chunkId=<id>` → the chunk's bytes, streamed
  *
  * Chunks belong to the signed-in user (private database only: there is no way to name
@@ -16,7 +18,11 @@ import { CloudError } from '../http/cloud-error.js';
 import { handleCloudError } from '../http/error-handler.js';
 import { paramsSchema } from '../routes/body-schemas.js';
 import type { AssetService } from './asset-service.js';
-import { MAX_CHUNK_UPLOAD_BYTES, MAX_IDS_PER_REQUEST, type AssetsMissingRequest, type AssetsMissingResponse, type AssetsUploadResponse } from './asset-wire.js';
+import { MAX_BATCH_BODY_BYTES, readChunkBatch } from './chunk-batch.js';
+import {
+  CHUNK_BATCH_CONTENT_TYPE, MAX_CHUNK_UPLOAD_BYTES, MAX_IDS_PER_REQUEST,
+  type AssetsMissingRequest, type AssetsMissingResponse, type AssetsUploadBatchResponse, type AssetsUploadResponse,
+} from './asset-wire.js';
 
 const BASE = '/database/1/:container/:environment/:database/assets';
 /** JSON bodies of assets/missing: 1000 ids of 43 characters fit well inside. */
@@ -55,11 +61,21 @@ export async function registerAssetRoutes(app: FastifyInstance, service: AssetSe
         handleCloudError(new CloudError('LIMIT_EXCEEDED', `request body too large: a chunk is at most ${MAX_CHUNK_UPLOAD_BYTES} bytes, an id list at most ${MAX_IDS_PER_REQUEST} ids`), request, reply);
         return;
       }
+      if ((error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        // The shared handler's reason names only JSON; these routes take three media types.
+        handleCloudError(new CloudError('BAD_REQUEST', `unsupported Content-Type: assets/missing takes application/json, assets/upload application/octet-stream, assets/upload-batch ${CHUNK_BATCH_CONTENT_TYPE}`), request, reply);
+        return;
+      }
       handleCloudError(error, request, reply);
     });
     // Chunks arrive raw; the JSON parser stays Fastify's for assets/missing.
     scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_CHUNK_UPLOAD_BYTES }, (_request, body, next) => {
       next(null, body);
+    });
+    // A chunk batch is parsed as it streams in (chunk-batch.ts enforces its own limits):
+    // buffering it whole first would copy every byte once more.
+    scope.addContentTypeParser(CHUNK_BATCH_CONTENT_TYPE, (_request, payload, next) => {
+      next(null, payload);
     });
 
     scope.post(`${BASE}/missing`, { schema: { params: paramsSchema, body: missingSchema }, bodyLimit: MISSING_BODY_LIMIT }, async (request): Promise<AssetsMissingResponse> => {
@@ -76,6 +92,17 @@ export async function registerAssetRoutes(app: FastifyInstance, service: AssetSe
         throw new CloudError('BAD_REQUEST', 'X-Coffer-Content-SHA256 must be the hex SHA-256 of the body');
       }
       return service.upload(userId, chunkId, request.body, declared);
+    });
+
+    scope.post(`${BASE}/upload-batch`, { schema: { params: paramsSchema } }, async (request): Promise<AssetsUploadBatchResponse> => {
+      const declared = Number(headerValue(request, 'content-length') ?? 0);
+      if (declared > MAX_BATCH_BODY_BYTES) throw new CloudError('LIMIT_EXCEEDED', `a chunk batch is at most ${MAX_BATCH_BODY_BYTES} bytes`);
+      const userId = await requireOwner(request);
+      const body = request.body as AsyncIterable<Uint8Array> | undefined;
+      if (body === undefined || typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] !== 'function') {
+        throw new CloudError('BAD_REQUEST', `send the chunks as a Chunk batch v1 body with Content-Type: ${CHUNK_BATCH_CONTENT_TYPE}`);
+      }
+      return { chunks: await service.uploadBatch(userId, await readChunkBatch(body)) };
     });
 
     scope.get(`${BASE}/download`, { schema: { params: paramsSchema, querystring: chunkQuerySchema } }, async (request, reply) => {

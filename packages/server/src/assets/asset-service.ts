@@ -21,6 +21,7 @@ import { isBlobNotFound } from '@coffer/blobs';
 import { dialectKindOf, type DialectKind } from '@coffer/storage';
 import { CloudError } from '../http/cloud-error.js';
 import { assetDb, num, type AnyKysely, type AssetDb } from './asset-tables.js';
+import type { BatchChunk } from './chunk-batch.js';
 import { isChunkId, MAX_CHUNK_UPLOAD_BYTES, type AssetsUploadResponse } from './asset-wire.js';
 
 /** Statement batch size for id lists (well under SQLite's and PostgreSQL's parameter limits). */
@@ -66,6 +67,13 @@ export interface AssetService {
   missing(userId: string, chunkIds: readonly string[]): Promise<string[]>;
   /** Stores one chunk after checking `sha256Hex` against its bytes. */
   upload(userId: string, chunkId: string, bytes: Uint8Array, sha256Hex: string): Promise<AssetsUploadResponse>;
+  /**
+   * Stores several chunks (ids distinct, bytes already checked against the client's
+   * CRC-32 by the batch reader): one claim transaction, the blobs written concurrently,
+   * one "stored" statement. All or nothing from the client's view: on any error the
+   * batch should be sent again (rows left pending expire and GC removes them).
+   */
+  uploadBatch(userId: string, chunks: readonly BatchChunk[]): Promise<AssetsUploadResponse[]>;
   /** A stored chunk as a stream; NOT_FOUND if this user has none. */
   open(userId: string, chunkId: string): Promise<BlobReadStream>;
   /**
@@ -130,7 +138,7 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
     if (kind === 'postgres') read = read.forUpdate();
     const used = num((await read.executeTakeFirstOrThrow()).bytes);
     if (delta > 0 && used + delta > limit) {
-      throw new CloudError('QUOTA_EXCEEDED', `storage quota of ${limit} bytes exceeded (${used} bytes used, this chunk needs ${delta} more)`);
+      throw new CloudError('QUOTA_EXCEEDED', `storage quota of ${limit} bytes exceeded (${used} bytes used, this upload needs ${delta} more)`);
     }
     await trx.updateTable('usage').set({ bytes: sql<number>`bytes + ${delta}` }).where('subject', '=', subject).execute();
   }
@@ -166,45 +174,84 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
       if (actual !== sha256Hex.toLowerCase()) {
         throw new CloudError('BAD_REQUEST', 'chunk bytes do not match the declared SHA-256 (corrupted in transit?); upload again');
       }
-      const size = bytes.byteLength;
-      const blobId = blobIdOf(userId, chunkId);
+      const [stored] = await service.uploadBatch(userId, [{ chunkId, parts: [bytes], size: bytes.byteLength }]);
+      return stored!;
+    },
+
+    async uploadBatch(userId, chunks) {
+      checkIds(chunks.map((c) => c.chunkId));
+      if (new Set(chunks.map((c) => c.chunkId)).size !== chunks.length) throw new CloudError('BAD_REQUEST', 'a chunk id appears twice in one batch');
+      for (const c of chunks) if (c.size > MAX_CHUNK_UPLOAD_BYTES) throw new CloudError('LIMIT_EXCEEDED', `a chunk is at most ${MAX_CHUNK_UPLOAD_BYTES} bytes`);
+      if (chunks.length === 0) return [];
       const started = now();
+      const ids = chunks.map((c) => c.chunkId);
 
-      // 1. Claim: reserve quota and take the upload lease (GC leaves leased chunks alone).
+      // 1. Claim, for the whole batch in one transaction: reserve quota and take the upload
+      // lease (GC leaves leased chunks alone). New chunks — the common case — are one
+      // INSERT … ON CONFLICT DO NOTHING RETURNING; chunks that already have a row (a
+      // re-upload, or a concurrent upload of the same chunk) are locked and updated one by one.
+      // Rows are taken in chunk-id order: two batches sharing chunks in different orders
+      // would otherwise each hold a row the other waits for (PostgreSQL: deadlock, tested).
+      const claimOrder = [...chunks].sort((a, b) => (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0));
       await db.transaction().execute(async (trx) => {
-        let read = trx.selectFrom('asset_chunks').selectAll().where('user_id', '=', userId).where('chunk_id', '=', chunkId);
-        if (kind === 'postgres') read = read.forUpdate();
-        const row = await read.executeTakeFirst();
-        if (row?.state === 'deleting') throw tryAgain('this chunk is being garbage-collected; upload it again in a moment');
-        await addUsage(trx, userId, size - (row === undefined ? 0 : num(row.size)), quota);
-        if (row === undefined) {
-          await trx.insertInto('asset_chunks').values({
-            user_id: userId, chunk_id: chunkId, blob_id: blobId, size, state: 'pending', lease_until: started + defaultGrace, uploaded_at: started,
-          }).execute();
-        } else {
-          await trx.updateTable('asset_chunks')
-            .set({ size, lease_until: leaseAtLeast(started + defaultGrace) })
-            .where('user_id', '=', userId).where('chunk_id', '=', chunkId)
+        const inserted = new Set<string>();
+        for (const batch of batches(claimOrder)) {
+          const rows = await trx.insertInto('asset_chunks')
+            .values(batch.map((c) => ({
+              user_id: userId, chunk_id: c.chunkId, blob_id: blobIdOf(userId, c.chunkId), size: c.size,
+              state: 'pending', lease_until: started + defaultGrace, uploaded_at: started,
+            })))
+            .onConflict((oc) => oc.columns(['user_id', 'chunk_id']).doNothing())
+            .returning('chunk_id')
             .execute();
+          for (const row of rows) inserted.add(row.chunk_id);
         }
+        let delta = 0;
+        const existing = claimOrder.filter((c) => !inserted.has(c.chunkId));
+        for (const c of chunks) if (inserted.has(c.chunkId)) delta += c.size;
+        if (existing.length > 0) {
+          let read = trx.selectFrom('asset_chunks').select(['chunk_id', 'state', 'size'])
+            .where('user_id', '=', userId).where('chunk_id', 'in', existing.map((c) => c.chunkId))
+            .orderBy('chunk_id');
+          if (kind === 'postgres') read = read.forUpdate();
+          const rows = new Map((await read.execute()).map((row) => [row.chunk_id, row]));
+          for (const c of existing) {
+            const row = rows.get(c.chunkId);
+            if (row === undefined || row.state === 'deleting') throw tryAgain('a chunk of this batch is being garbage-collected; upload it again in a moment');
+            delta += c.size - num(row.size);
+            await trx.updateTable('asset_chunks')
+              .set({ size: c.size, lease_until: leaseAtLeast(started + defaultGrace) })
+              .where('user_id', '=', userId).where('chunk_id', '=', c.chunkId)
+              .execute();
+          }
+        }
+        await addUsage(trx, userId, delta, quota);
       });
 
-      // 2. The bytes, atomically (a crash leaves a pending row whose lease runs out: GC cleans it).
-      await blobs.put(blobId, bytes);
+      // 2. The bytes, each atomically and durably (a crash leaves pending rows whose lease
+      // runs out: GC cleans them). Concurrently: the file store's fsyncs overlap on the
+      // thread pool, S3 PUTs overlap on the network.
+      await Promise.all(chunks.map((c) => blobs.put(blobIdOf(userId, c.chunkId), c.parts)));
 
-      // 3. Stored.
+      // 3. Stored — one statement; a row GC claimed meanwhile (impossible while the lease
+      // holds, unless the upload outlived it) matches nothing and fails the batch. On
+      // PostgreSQL the rows are locked in chunk-id order first (the sub-select), as in the
+      // claim: an UPDATE alone locks in scan order and can deadlock with a concurrent claim.
       const finished = now();
-      await db.transaction().execute(async (trx) => {
-        let read = trx.selectFrom('asset_chunks').select(['state', 'blob_id']).where('user_id', '=', userId).where('chunk_id', '=', chunkId);
-        if (kind === 'postgres') read = read.forUpdate();
-        const row = await read.executeTakeFirst();
-        if (row === undefined || row.state === 'deleting') throw tryAgain('the upload lease expired before the chunk was stored; upload it again');
-        await trx.updateTable('asset_chunks')
+      let stored = 0;
+      for (const batch of batches(claimOrder.map((c) => c.chunkId))) {
+        const rows = await db.updateTable('asset_chunks')
           .set({ state: 'stored', uploaded_at: finished, lease_until: leaseAtLeast(finished + defaultGrace) })
-          .where('user_id', '=', userId).where('chunk_id', '=', chunkId)
+          .where('user_id', '=', userId).where('state', '!=', 'deleting')
+          .where('chunk_id', 'in', kind === 'postgres'
+            ? db.selectFrom('asset_chunks').select('chunk_id').where('user_id', '=', userId).where('chunk_id', 'in', batch).orderBy('chunk_id').forUpdate()
+            : batch)
+          .returning('chunk_id')
           .execute();
-      });
-      return { chunkId, size };
+        stored += rows.length;
+      }
+      if (stored !== ids.length) throw tryAgain('the upload lease expired before the chunks were stored; upload them again');
+      return chunks.map((c) => ({ chunkId: c.chunkId, size: c.size }));
     },
 
     async open(userId, chunkId) {

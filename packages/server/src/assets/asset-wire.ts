@@ -1,8 +1,10 @@
 /**
  * What the asset endpoints accept and how records name chunks (docs/ASSETS.md,
- * docs/PROTOCOL.md "Assets"). The server never decrypts anything here: a chunk id is an
- * opaque keyed value (HMAC), and the only content check possible is the SHA-256 of the
- * ciphertext the client declares for an upload.
+ * docs/PROTOCOL.md "Assets" and "Chunk batch v1"). The server never decrypts anything
+ * here: a chunk id is an opaque keyed value (HMAC), and the only content check possible is
+ * a transit check of the ciphertext against what the client declares — the CRC-32 of each
+ * frame of `assets/upload-batch` (chunk-batch.ts), or the SHA-256 header of the
+ * single-chunk `assets/upload` kept for simple clients. Security is the client's AEAD.
  */
 import type { FieldWire } from '@coffer/protocol';
 
@@ -37,6 +39,13 @@ export interface AssetsUploadResponse {
   chunkId: string;
   /** Bytes stored (and charged to the quota). */
   size: number;
+}
+
+/** The media type of an `assets/upload-batch` body (Chunk batch v1, chunk-batch.ts). */
+export const CHUNK_BATCH_CONTENT_TYPE = 'application/vnd.coffer.chunk-batch';
+/** `assets/upload-batch` response body: every chunk of the batch, in request order. */
+export interface AssetsUploadBatchResponse {
+  chunks: AssetsUploadResponse[];
 }
 
 /**

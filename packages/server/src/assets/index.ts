@@ -1,6 +1,7 @@
 /**
- * Assets on the server: chunk upload/download endpoints, chunk reference tracking for
- * records, quota charging and the garbage collector (docs/ASSETS.md). The server only
+ * Assets on the server: chunk upload/download endpoints (and assets/fetch, many chunks per
+ * request: asset-fetch.ts), chunk reference tracking for records, quota charging and the
+ * garbage collector (docs/ASSETS.md). The server only
  * ever sees keyed chunk ids, padded ciphertext sizes and ciphertext; it holds no key
  * and imports no crypto.
  *
@@ -14,6 +15,7 @@
 import type { FastifyInstance } from 'fastify';
 import { openBlobStore, type BlobStore } from '@coffer/blobs';
 import { DEFAULT_QUOTA_BYTES } from '../app/server-options.js';
+import { registerAssetFetchRoute } from './asset-fetch.js';
 import { registerAssetRoutes } from './asset-routes.js';
 import { createAssetService, type AssetService } from './asset-service.js';
 import type { AnyKysely } from './asset-tables.js';
@@ -54,6 +56,8 @@ export async function registerAssets(app: FastifyInstance, deps: AssetsDeps): Pr
     ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
   });
   await registerAssetRoutes(app, service);
+  // assets/fetch: many chunks per request (restores); reads the same tables and blobs.
+  await registerAssetFetchRoute(app, { store: deps.store, blobs });
   const interval = deps.gcIntervalMs ?? 15 * 60 * 1000;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
