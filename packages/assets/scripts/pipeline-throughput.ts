@@ -4,7 +4,7 @@
  *   node --import tsx packages/assets/scripts/pipeline-throughput.ts [MiB=256]
  * Prints streamed SHA-256 and AES-256-GCM MB/s (node:crypto, one core), FastCDC MB/s,
  * then the read→chunk→hash+encrypt pipeline MB/s with 0 (inline), 1, … cores workers
- * (and with upload digests, `+sha`), and a JSON line.
+ * (and with upload checksums, `+crc`), and a JSON line.
  */
 import { createCipheriv, createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -61,13 +61,13 @@ results.fastcdc = await measure(async () => {
 }, 'fastcdc');
 const cores = availableParallelism();
 const configs = [
-  ...Array.from({ length: cores + 1 }, (_, workers) => ({ workers, uploadDigest: false })),
-  { workers: cores, uploadDigest: true },
+  ...Array.from({ length: cores + 1 }, (_, workers) => ({ workers, uploadCrc32: false })),
+  { workers: cores, uploadCrc32: true },
 ];
-for (const { workers, uploadDigest } of configs) {
-  const pool = new ChunkCryptoPool({ keys, workers, uploadDigest });
+for (const { workers, uploadCrc32 } of configs) {
+  const pool = new ChunkCryptoPool({ keys, workers, uploadCrc32 });
   for (let i = 0; i < 2 * workers; i++) await pool.encrypt(new Uint8Array(nodeRandomBytes(1024))); // start-up off the clock
-  const name = `pipeline_${workers}w${uploadDigest ? '+sha' : ''}`;
+  const name = `pipeline_${workers}w${uploadCrc32 ? '+crc' : ''}`;
   results[name] = await measure(async () => {
     let n = 0;
     for await (const chunk of encryptStream(source(), chunker, pool)) {

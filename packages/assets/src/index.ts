@@ -6,5 +6,5 @@
  */
 export { DEFAULT_CHUNK_SIZES, FastCdc, type ChunkSizes } from './fastcdc.js';
 export { ChunkSplitter, chunkFile, chunkStream, readFilePieces, type ChunkAllocator } from './chunk-stream.js';
-export { ChunkCryptoPool, decryptChunks, encryptChunks, inOrder, type ChunkCryptoPoolOptions, type PooledChunk } from './crypto-pool.js';
+export { ChunkCryptoPool, decryptChunks, encryptChunks, inOrder, type ChunkCryptoPoolOptions, type PooledChunk, type RepeatedChunk } from './crypto-pool.js';
 export { createChunker, encryptFile, encryptStream, manifestOf } from './pipeline.js';

@@ -35,7 +35,42 @@ async function streamedLengths(cdc: FastCdc, bytes: Uint8Array, pieceSize: numbe
   return lengths;
 }
 
+/** Chunker v1 written as plainly as docs/PROTOCOL.md states it: the reference the fast loop must equal. */
+function referenceCut(gear: Uint32Array, sizes: { min: number; avg: number; max: number }, bytes: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n <= sizes.min) return n;
+  const limit = Math.min(n, sizes.max);
+  const bits = Math.log2(sizes.avg);
+  const maskS = (0xffffffff << (32 - (bits + 2))) >>> 0;
+  const maskL = (0xffffffff << (32 - (bits - 2))) >>> 0;
+  let fp = 0;
+  for (let i = start + sizes.min; i < start + limit; i++) {
+    fp = ((fp << 1) + gear[bytes[i]!]!) >>> 0;
+    if (((fp & (i - start < sizes.avg ? maskS : maskL)) >>> 0) === 0) return i + 1 - start;
+  }
+  return limit;
+}
+
 describe('FastCDC (Chunker v1)', () => {
+  it('cuts exactly where the plain reference loop cuts (the fast loop is unrolled), at every phase edge', () => {
+    const gear = deriveGearTable(seedA);
+    // Small sizes: thousands of cuts, so every unrolled slot, tail loop and phase switch is hit.
+    for (const sizes of [{ min: 64, avg: 256, max: 1024 }, { min: 67, avg: 512, max: 1031 }, { min: 256, avg: 256, max: 259 }, DEFAULT_CHUNK_SIZES]) {
+      const cdc = new FastCdc(gear, sizes);
+      const bytes = sizes === DEFAULT_CHUNK_SIZES ? data.subarray(0, 12 * 1024 * 1024) : seededBytes(300_000, sizes.min);
+      for (let start = 0; start < bytes.length;) {
+        const expected = referenceCut(gear, sizes, bytes, start, bytes.length);
+        expect(cdc.cutPoint(bytes, start, bytes.length)).toBe(expected);
+        // A shorter view ending at any offset mod 4 (tail loops) agrees too.
+        for (const cut of [1, 2, 3]) {
+          const end = Math.min(bytes.length, start + sizes.avg + cut);
+          expect(cdc.cutPoint(bytes, start, end)).toBe(referenceCut(gear, sizes, bytes, start, end));
+        }
+        start += expected;
+      }
+    }
+  });
+
   it('is deterministic for a seed and respects min/max; the average is near 1 MiB', () => {
     const lengths = cdcA.chunkLengths(data);
     expect(cdcA.chunkLengths(data)).toEqual(lengths);

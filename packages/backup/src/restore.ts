@@ -4,11 +4,12 @@
  * contents, symlinks, then permissions and modification times — folders last and deepest
  * first, since creating their contents changes their mtime.
  *
- * Content flows through one pipeline over all files: chunks are fetched a few ahead,
- * verified and decrypted on the worker pool, and written in order. A chunk that appears
- * again (a duplicate file, or shared content) is not downloaded again: it is copied from
- * where it was already written. A corrupted or swapped chunk stops the restore with
- * `DecryptionError`; no unverified byte is ever written.
+ * Content: every distinct chunk is fetched once, many per request (AssetSession
+ * `openChunks`: assets/fetch), verified and decrypted, and its plaintext written straight
+ * to every place it occurs — a duplicate file or shared content costs a positional write,
+ * not a download or a read-back. Chunks arrive in any order; each file is created
+ * (truncated) at its first write and closed after its last. A corrupted or swapped chunk
+ * stops the restore with `DecryptionError`; only verified plaintext is ever written.
  *
  * Paths come from an authenticated index and are checked anyway: nothing is written
  * outside TARGET, existing symlinks in the way are replaced, never followed.
@@ -16,21 +17,22 @@
 import { constants } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, open, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { inOrder } from '@coffer/assets';
 import type { AssetChunkRef } from '@coffer/crypto';
 import type { AssetSession } from '@coffer/sdk';
 import { BackupError } from './errors.js';
 import { comparePaths } from './scan.js';
 import { chunkIdText, isSafeRelativePath, type FileEntry, type IndexEntry, type SnapshotIndex } from './snapshot-format.js';
 
-/** Chunker v1 max: every chunk fits. */
-const COPY_BUFFER = 4 * 1024 * 1024;
+/** Default of RestoreOptions.maxOpenFiles (a file stays open from its first write to its last; the least recently used idle one closes first). */
+const MAX_OPEN_FILES = 64;
 
 export interface RestoreOptions {
   /** Plaintext bytes written so far of the total. */
   onProgress?: (done: number, total: number) => void;
-  /** Chunks fetched ahead (default 8). */
+  /** Decrypted chunks held at most while their writes run (default 12). */
   window?: number;
+  /** Target files kept open at once (default 64); others are closed and reopened as needed. */
+  maxOpenFiles?: number;
 }
 
 export interface RestoreReport {
@@ -38,31 +40,25 @@ export interface RestoreReport {
   dirs: number;
   symlinks: number;
   bytes: number;
-  /** Chunks downloaded vs. copied from a place already restored. */
+  /** Distinct chunks downloaded vs. further places they were written to (duplicates, shared content). */
   chunksDownloaded: number;
   chunksCopied: number;
 }
 
-interface Placement {
-  file: FileEntry;
+/** A file being restored: where it goes, and how many chunk writes it still waits for. */
+interface TargetFile {
+  readonly path: string;
+  remaining: number;
+  /** Writes started and not finished (only an idle handle may be closed to make room). */
+  writing: number;
+  /** Created (truncated) already: later opens must not truncate again. */
+  created: boolean;
+}
+
+/** Where one distinct chunk goes. */
+interface ChunkPlaces {
   ref: AssetChunkRef;
-  offset: number;
-  /** Where this chunk was first written, when it is a repeat. */
-  copyFrom?: { path: string; offset: number; written: Promise<void> };
-  written: Deferred;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-}
-
-function deferred(): Deferred {
-  let resolveFn: () => void = () => undefined;
-  const promise = new Promise<void>((r) => {
-    resolveFn = r;
-  });
-  return { promise, resolve: resolveFn };
+  places: { file: TargetFile; offset: number }[];
 }
 
 /** Seconds as utimes wants them, from exact nanoseconds. */
@@ -118,66 +114,138 @@ export async function restoreSnapshot(session: AssetSession, index: SnapshotInde
 async function writeContents(
   session: AssetSession, files: readonly FileEntry[], at: (e: IndexEntry) => string, report: RestoreReport, total: number, options: RestoreOptions,
 ): Promise<void> {
-  const first = new Map<string, { path: string; offset: number; written: Promise<void> }>();
-  const placements: Placement[] = [];
-  for (const file of files) {
+  const chunks = new Map<string, ChunkPlaces>();
+  for (const entry of files) {
+    const file: TargetFile = { path: at(entry), remaining: entry.chunks.length, writing: 0, created: false };
     let offset = 0;
-    for (const ref of file.chunks) {
+    for (const ref of entry.chunks) {
       const id = chunkIdText(ref.id);
-      const written = deferred();
-      const seen = first.get(id);
-      placements.push({ file, ref, offset, written, ...(seen === undefined ? {} : { copyFrom: seen }) });
-      if (seen === undefined) first.set(id, { path: at(file), offset, written: written.promise });
+      let chunk = chunks.get(id);
+      if (chunk === undefined) {
+        chunk = { ref, places: [] };
+        chunks.set(id, chunk);
+      }
+      chunk.places.push({ file, offset });
       offset += ref.size;
     }
   }
 
-  // Buffers for copied chunks, reused once written (a restore moves GBs: less garbage).
-  const spare: ArrayBuffer[] = [];
-  const mine = new WeakSet<ArrayBuffer>();
-  const spareBuffer = (size: number): Uint8Array => {
-    const buffer = spare.pop() ?? new ArrayBuffer(COPY_BUFFER);
-    mine.add(buffer);
-    return size <= buffer.byteLength ? new Uint8Array(buffer, 0, size) : new Uint8Array(size);
-  };
-  const work = async (p: Placement): Promise<Uint8Array> => {
-    if (p.copyFrom === undefined) return session.openChunk(p.ref);
-    // Written earlier in this run (the consumer writes in order, so this resolves), already verified.
-    await p.copyFrom.written;
-    const handle = await open(p.copyFrom.path, 'r');
-    try {
-      const bytes = spareBuffer(p.ref.size);
-      const { bytesRead } = await handle.read(bytes, 0, bytes.length, p.copyFrom.offset);
-      if (bytesRead !== bytes.length) throw new BackupError('TARGET_CONFLICT', `${p.copyFrom.path} changed during the restore`);
-      return bytes;
-    } finally {
-      await handle.close();
-    }
-  };
-
   // Empty files have no chunks: create them first.
   for (const f of files) if (f.chunks.length === 0) await (await openForWrite(at(f))).close();
 
-  let current: { file: FileEntry; handle: FileHandle } | undefined;
+  if (chunks.size === 0) return;
+  const target = new TargetFiles(options.maxOpenFiles ?? MAX_OPEN_FILES);
+  const writing = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
   try {
-    for await (const [i, bytes] of inOrder(placements.entries(), async ([i, p]) => [i, await work(p)] as const, options.window ?? 8)) {
-      const p = placements[i]!;
-      if (current?.file !== p.file) {
-        await current?.handle.close();
-        current = undefined;
-        current = { file: p.file, handle: await openForWrite(at(p.file)) };
+    // First-seen order: files fill roughly front to back, so few are open at once.
+    for await (const opened of session.openChunks([...chunks.values()].map((c) => c.ref), { maxOpen: options.window ?? 12 })) {
+      if (failure !== undefined) {
+        opened.release();
+        break;
       }
-      await current.handle.write(bytes, 0, bytes.length, p.offset);
-      p.written.resolve();
-      if (mine.has(bytes.buffer as ArrayBuffer) && spare.length < 16) spare.push(bytes.buffer as ArrayBuffer);
-      if (p.copyFrom === undefined) report.chunksDownloaded++;
-      else report.chunksCopied++;
-      report.bytes += bytes.length;
-      options.onProgress?.(report.bytes, total);
+      const chunk = chunks.get(opened.idText);
+      if (chunk === undefined) {
+        opened.release();
+        continue;
+      }
+      const bytes = opened.plaintext;
+      // Settled, not all(): the buffer goes back to the fetcher only once no write reads it.
+      const done = Promise.allSettled(chunk.places.map(async ({ file, offset }) => {
+        await target.write(file, bytes, offset);
+        report.bytes += bytes.length;
+        options.onProgress?.(report.bytes, total);
+      })).then((results) => {
+        opened.release();
+        writing.delete(done);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) failure ??= { error: failed.reason };
+        else {
+          report.chunksDownloaded++;
+          report.chunksCopied += chunk.places.length - 1;
+        }
+      });
+      writing.add(done);
     }
   } finally {
-    await current?.handle.close();
+    await Promise.allSettled([...writing]);
+    await target.closeAll();
   }
+  if (failure !== undefined) throw failure.error;
+}
+
+/**
+ * The open files of a restore. A file is created (truncated, never through a symlink) at
+ * its first write and closed after its last; at most `maxOpen` stay open, the least
+ * recently used idle one is closed to make room and reopened (without truncating) later.
+ */
+class TargetFiles {
+  /** Insertion order is use order: the first entry is the least recently used. */
+  readonly #open = new Map<TargetFile, Promise<FileHandle>>();
+  readonly #closing = new Set<Promise<void>>();
+
+  readonly #maxOpen: number;
+
+  constructor(maxOpen: number) {
+    this.#maxOpen = Math.max(1, maxOpen);
+  }
+
+  async write(file: TargetFile, bytes: Uint8Array, offset: number): Promise<void> {
+    file.writing++;
+    try {
+      const handle = await this.#handle(file);
+      for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, offset + done);
+        done += bytesWritten;
+      }
+    } finally {
+      file.writing--;
+    }
+    file.remaining--;
+    if (file.remaining === 0) this.#close(file);
+  }
+
+  /** Closes what is still open (after a failure) and waits for every close. */
+  async closeAll(): Promise<void> {
+    for (const file of [...this.#open.keys()]) this.#close(file);
+    const results = await Promise.allSettled([...this.#closing]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  #handle(file: TargetFile): Promise<FileHandle> {
+    const open = this.#open.get(file);
+    if (open !== undefined) {
+      this.#open.delete(file);
+      this.#open.set(file, open);
+      return open;
+    }
+    if (this.#open.size >= this.#maxOpen) {
+      for (const [other] of this.#open) {
+        if (other.writing === 0) {
+          this.#close(other);
+          break;
+        }
+      }
+    }
+    const handle = file.created ? reopenForWrite(file.path) : openForWrite(file.path);
+    file.created = true;
+    this.#open.set(file, handle);
+    return handle;
+  }
+
+  #close(file: TargetFile): void {
+    const handle = this.#open.get(file);
+    if (handle === undefined) return;
+    this.#open.delete(file);
+    const closing: Promise<void> = handle.then((h) => h.close()).finally(() => this.#closing.delete(closing));
+    this.#closing.add(closing);
+  }
+}
+
+/** Opens a file this restore created, again (no truncation; still never through a symlink). */
+function reopenForWrite(path: string): Promise<FileHandle> {
+  return open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
 }
 
 /** Opens a file for writing without following a symlink that may be in the way (it is replaced). */

@@ -44,6 +44,17 @@ export function pad(data: Uint8Array, minimum = 0): Uint8Array {
  * @throws {@link FormatError} if the prefix, the total length or the zero fill is wrong.
  */
 export function unpad(padded: Uint8Array, minimum = 0): Uint8Array {
+  return unpadView(padded, minimum).slice();
+}
+
+/**
+ * {@link unpad} without the copy: the data as a view into `padded` (same checks). For
+ * hot paths that unpad into recycled buffers — a restore unpads every byte it writes, and
+ * copying each chunk cost a full pass plus a fresh multi-MiB allocation. The view shares
+ * `padded`'s memory: it changes when `padded` is reused.
+ * @throws {@link FormatError} if the prefix, the total length or the zero fill is wrong.
+ */
+export function unpadView(padded: Uint8Array, minimum = 0): Uint8Array {
   if (padded.length < PREFIX) throw new FormatError('unpad: too short');
   const n = new DataView(padded.buffer, padded.byteOffset, padded.byteLength).getUint32(0);
   if (n > padded.length - PREFIX || paddedLength(n, minimum) !== padded.length) {
@@ -52,5 +63,5 @@ export function unpad(padded: Uint8Array, minimum = 0): Uint8Array {
   let nonzero = 0;
   for (let i = PREFIX + n; i < padded.length; i++) nonzero |= padded[i]!;
   if (nonzero !== 0) throw new FormatError('unpad: non-zero padding');
-  return padded.slice(PREFIX, PREFIX + n);
+  return padded.subarray(PREFIX, PREFIX + n);
 }

@@ -38,19 +38,33 @@ export async function startAssetServer(options: { graceMs?: number; databaseUrl?
   return { url: server.url, dataDir, close: () => server.close() };
 }
 
-/** Counts asset requests by kind; `failUploadsAfter` makes the n+1-th upload fail as if the process died. */
+/** Counts asset requests by kind (uploads in chunks); `failUploadRequestsAfter` makes later upload requests fail as if the process died. */
+/** Frames in a Chunk batch v1 body (version byte, then id ‖ u32 length ‖ u32 crc ‖ bytes). */
+function framesOf(body: unknown): number {
+  if (!(body instanceof Uint8Array) || body.length === 0) return 0;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let frames = 0;
+  for (let at = 1; at + 40 <= body.length; at += 40 + view.getUint32(at + 32)) frames++;
+  return frames;
+}
+
 export class CountingFetch {
+  /** Chunks sent (frames of assets/upload-batch, or single assets/upload requests). */
   uploads = 0;
+  /** Upload requests sent. */
+  uploadRequests = 0;
   missing = 0;
   downloads = 0;
-  failUploadsAfter: number | undefined;
+  /** Upload requests from this count on fail before reaching the server ("killed"). */
+  failUploadRequestsAfter: number | undefined;
 
   readonly #inFlight = new Set<Promise<unknown>>();
 
   readonly fetch: FetchLike = async (input, init) => {
     if (input.includes('/assets/upload')) {
-      if (this.failUploadsAfter !== undefined && this.uploads >= this.failUploadsAfter) throw new Error('killed mid-upload');
-      this.uploads++;
+      if (this.failUploadRequestsAfter !== undefined && this.uploadRequests >= this.failUploadRequestsAfter) throw new Error('killed mid-upload');
+      this.uploadRequests++;
+      this.uploads += input.includes('/assets/upload-batch') ? framesOf(init.body) : 1;
     } else if (input.includes('/assets/missing')) this.missing++;
     else if (input.includes('/assets/download')) this.downloads++;
     const response = globalThis.fetch(input, init);

@@ -62,8 +62,8 @@ async function createEngine(keychainKey: SymmetricKey): Promise<AssetEngine> {
   return {
     keyId: keychainKey.id,
     chunker: createChunker(secrets),
-    // uploadDigest: the SHA-256 the upload endpoint checks is computed on the workers too.
-    pool: () => Promise.resolve(workers === 0 ? inline : (pool ??= new ChunkCryptoPool({ keys, uploadDigest: true, workers }))),
+    // uploadCrc32: the checksum each upload frame carries is computed on the workers too.
+    pool: () => Promise.resolve(workers === 0 ? inline : (pool ??= new ChunkCryptoPool({ keys, uploadCrc32: true, workers }))),
     inline,
     close: async () => {
       await pool?.close();
@@ -90,19 +90,18 @@ export function decryptionPool(): Promise<ChunkCryptoPool> {
 }
 
 /**
- * Worker threads for the pool: `COFFER_ASSET_WORKERS` if set, else one per core beyond
- * the first — and none on one- or two-core machines. Measured on 2 cores (bench/backup,
- * packages/assets/scripts/pipeline-throughput.ts): each worker costs ~0.4 s of CPU to
- * start (it loads the TypeScript loader and the crypto core) plus a thread wake-up per
- * chunk, while the calling thread is already busy chunking and sending; hashing and
- * encrypting inline used ~40% less CPU and finished sooner. With more cores the workers
- * run on cores that would otherwise idle.
+ * Worker threads for the pool: `COFFER_ASSET_WORKERS` if set, else one per core but one
+ * (the calling thread reads, chunks and uploads: that is a core's work) — and none on a
+ * one-core machine. Workers are cheap to start from the bundled build (packages/cli's
+ * launcher), and on two cores one worker beside the chunking thread beat inline
+ * encryption in bench/backup once uploads went out in batches (server CPU per chunk
+ * dropped); before that, inline won because the server took the second core.
  */
 function workerCount(cores: number): { workers: number } {
   const text = process.env.COFFER_ASSET_WORKERS;
   const n = text === undefined || text === '' ? Number.NaN : Number(text);
   if (Number.isInteger(n) && n >= 0) return { workers: n };
-  return { workers: cores <= 2 ? 0 : cores - 1 };
+  return { workers: Math.max(0, cores - 1) };
 }
 
 /** Stops every engine's workers (tests; a CLI command that wants to exit promptly). */

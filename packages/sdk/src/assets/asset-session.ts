@@ -14,7 +14,7 @@
  * `DecryptionError` before any of its bytes are released.
  */
 import { assetChunkCiphertextSize, chunkIdToString, decryptAssetChunk, type AssetChunkRef, type AssetManifest, type SymmetricKey } from '@coffer/crypto';
-import type { PooledChunk } from '@coffer/assets';
+import type { PooledChunk, RepeatedChunk } from '@coffer/assets';
 import type { DatabaseContext } from '../database-context.js';
 import { InvalidArgumentError } from '../errors.js';
 import { AssetApi, type GarbageCollectionReport } from './asset-api.js';
@@ -23,6 +23,8 @@ import { storedSizeOf } from './asset-seal.js';
 import { CofferAsset } from './asset-value.js';
 import { FileChunker } from './file-chunker.js';
 import { ChunkUploader, type ChunkUploaderOptions, type UploadChunk, type UploadStats } from './chunk-uploader.js';
+import type { ChunkFetcherOptions, OpenedChunk } from './chunk-fetcher.js';
+import { poolOpenerIfParallel } from './chunk-opener.js';
 
 /** A file path (Node), bytes, or a stream of bytes. */
 export type AssetSource = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -66,7 +68,7 @@ type Item<T> =
   | { file: T; failed: unknown };
 
 type Done<T> =
-  | { file: T; chunk: PooledChunk }
+  | { file: T; chunk: PooledChunk | RepeatedChunk }
   | { file: T; end: true }
   | { file: T; failed: unknown };
 
@@ -135,7 +137,9 @@ export class AssetSession {
         yield { file, end: true };
       }
     }
-    const work = async (item: Item<T>): Promise<Done<T>> => ('plain' in item ? { file: item.file, chunk: await pool.encrypt(item.plain) } : item);
+    // Repeats of a chunk already encrypted in this call are hashed only (encryptOrSkip).
+    const session = ++uploadSessions;
+    const work = async (item: Item<T>): Promise<Done<T>> => ('plain' in item ? { file: item.file, chunk: await pool.encryptOrSkip(item.plain, session) } : item);
 
     const uploader = new ChunkUploader(this.api, { release: (c) => { pool.release(c); }, ...options.uploader });
     let refs: AssetChunkRef[] = [];
@@ -147,7 +151,8 @@ export class AssetSession {
         refs.push({ id: chunk.id, key: chunk.key, size: chunk.size });
         processed += chunk.size;
         options.onProgress?.(processed);
-        await uploader.add(uploadChunkOf(chunk));
+        if ('repeat' in chunk) uploader.addRepeat(chunkIdToString(chunk.id));
+        else await uploader.add(uploadChunkOf(chunk));
       } else if ('end' in done) {
         const chunks = refs;
         refs = [];
@@ -188,6 +193,17 @@ export class AssetSession {
     yield* inOrder(chunks, (ref) => this.openChunk(ref), options.window ?? 6);
   }
 
+  /**
+   * Each distinct chunk of `refs` once, fetched many per request (`assets/fetch`), verified
+   * and decrypted — in arrival order, not `refs` order (restores place chunks by offset).
+   * Release each chunk when done with its plaintext. Decrypts on this thread with recycled
+   * buffers, or on the worker pool where it has two workers or more (chunk-opener.ts).
+   */
+  async *openChunks(refs: Iterable<AssetChunkRef>, options: ChunkFetcherOptions = {}): AsyncGenerator<OpenedChunk> {
+    const opener = options.opener ?? await poolOpenerIfParallel();
+    yield* this.api.chunkFetcher({ ...options, ...(opener === undefined ? {} : { opener }) }).open(refs);
+  }
+
   /** Which of these chunk ids the server lacks (and a lease on the others until the grace period ends). */
   missing(chunkIds: readonly string[]): Promise<string[]> {
     return this.api.missing(chunkIds);
@@ -222,6 +238,8 @@ async function fileSize(path: string): Promise<number> {
 }
 
 let fsModule: Promise<typeof import('node:fs/promises')> | undefined;
+/** Numbers uploadFiles calls: the session of encryptOrSkip. */
+let uploadSessions = 0;
 
 async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   // Yield a copy in 1 MiB pieces: the splitter copies them, the caller keeps its buffer.

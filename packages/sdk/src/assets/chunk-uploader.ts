@@ -1,26 +1,29 @@
 /**
  * Uploads encrypted chunks the server lacks: chunks are collected into batches, each batch
- * asks `assets/missing` once, and only the missing chunks are sent — a few at a time, on
- * keep-alive connections — while the next batch is being filled. That is also the resume
- * protocol: after an interruption the same chunks come again, the server answers that
- * the stored ones are present, and only the rest travel.
+ * asks `assets/missing` once, and only the missing chunks are sent — many per
+ * `assets/upload-batch` request (Chunk batch v1), a few requests in flight on keep-alive
+ * connections — while the next batch is being filled. That is also the resume protocol:
+ * after an interruption the same chunks come again, the server answers that the stored
+ * ones are present, and only the rest travel.
  *
  * Memory is bounded: `add` waits while more than `maxBufferedBytes` of ciphertext is held.
  * A chunk already known to be stored (or already scheduled) in this session is dropped at
  * once, so duplicates inside one upload cost no request.
  */
-import { sha256 } from '@coffer/crypto';
-import type { AssetApi } from './asset-api.js';
+import { loadCrc32 } from './crc32.js';
+import { UPLOAD_BATCH_MAX_BYTES, UPLOAD_BATCH_MAX_CHUNKS, type AssetApi, type BatchUploadChunk } from './asset-api.js';
 
 export interface UploadChunk {
+  /** The raw 32-byte chunk id. */
+  readonly id: Uint8Array;
   /** The chunk id, base64url (what the server knows). */
   readonly idText: string;
   readonly ciphertext: Uint8Array;
   /**
-   * SHA-256 of the ciphertext when the worker pool computed it; otherwise it is computed
-   * here, only for chunks the server lacks (no hashing of duplicates).
+   * CRC-32 of the ciphertext when the worker pool computed it; otherwise it is computed
+   * here, only for chunks the server lacks.
    */
-  readonly ciphertextSha256?: Uint8Array;
+  readonly ciphertextCrc32?: number;
 }
 
 export interface ChunkUploaderOptions {
@@ -28,7 +31,9 @@ export interface ChunkUploaderOptions {
   batchChunks?: number;
   /** Ciphertext bytes per batch (default 32 MiB). */
   batchBytes?: number;
-  /** Concurrent uploads (default 8: a durable server write waits for fsync; several hide that latency). */
+  /** Ciphertext bytes per `assets/upload-batch` request (default 8 MiB; at most the server's 32 MiB). */
+  requestBytes?: number;
+  /** Upload requests in flight (default 4: a durable server write waits for fsync; several hide that latency). */
   concurrency?: number;
   /** Memory held for queued ciphertext (whole buffers) before `add` waits (default 64 MiB). */
   maxBufferedBytes?: number;
@@ -52,6 +57,7 @@ export class ChunkUploader {
   readonly #batchChunks: number;
   readonly #batchBytes: number;
   readonly #concurrency: number;
+  readonly #requestBytes: number;
   readonly #maxBuffered: number;
   readonly #release: (chunk: UploadChunk) => void;
   /** Ids stored on the server or scheduled for upload in this session. */
@@ -69,7 +75,8 @@ export class ChunkUploader {
     this.#api = api;
     this.#batchChunks = options.batchChunks ?? 128;
     this.#batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
-    this.#concurrency = options.concurrency ?? 8;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#requestBytes = Math.min(options.requestBytes ?? 8 * 1024 * 1024, UPLOAD_BATCH_MAX_BYTES);
     this.#maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.#release = options.release ?? (() => undefined);
   }
@@ -97,6 +104,18 @@ export class ChunkUploader {
       await Promise.race(this.#batches);
       this.#throwIfFailed();
     }
+  }
+
+  /**
+   * A chunk this session already offered with its ciphertext (the encryptor skipped it:
+   * `encryptOrSkip`): counted as deduplicated, nothing to send.
+   * @throws Error if the id was never offered — the encryptor broke its guarantee.
+   */
+  addRepeat(idText: string): void {
+    this.#throwIfFailed();
+    if (!this.#known.has(idText)) throw new Error(`chunk uploader: repeat of chunk ${idText} that was never offered`);
+    this.stats.chunks++;
+    this.stats.deduplicated++;
   }
 
   /** Sends everything still queued and waits for all uploads. */
@@ -128,26 +147,38 @@ export class ChunkUploader {
     this.#throwIfFailed();
     const missing = new Set(await this.#api.missing(batch.map((c) => c.idText)));
     const uploads: Promise<void>[] = [];
+    let request: UploadChunk[] = [];
+    let requestSize = 0;
     for (const chunk of batch) {
       if (!missing.has(chunk.idText)) {
         this.stats.deduplicated++;
         this.#forget(chunk);
         continue;
       }
-      uploads.push(this.#upload(chunk));
+      // A chunk is ≤ 4 MiB + 132 KiB, so a request stays under the server's 32 MiB.
+      if (request.length > 0 && (request.length >= UPLOAD_BATCH_MAX_CHUNKS || requestSize + chunk.ciphertext.length > this.#requestBytes)) {
+        uploads.push(this.#upload(request));
+        request = [];
+        requestSize = 0;
+      }
+      request.push(chunk);
+      requestSize += chunk.ciphertext.length;
     }
+    if (request.length > 0) uploads.push(this.#upload(request));
     await Promise.all(uploads);
   }
 
-  async #upload(chunk: UploadChunk): Promise<void> {
+  async #upload(chunks: UploadChunk[]): Promise<void> {
     await this.#slot();
     try {
       this.#throwIfFailed();
-      await this.#api.upload(chunk.idText, chunk.ciphertext, chunk.ciphertextSha256 ?? sha256(chunk.ciphertext));
-      this.stats.uploaded++;
-      this.stats.uploadedBytes += chunk.ciphertext.length;
+      const crc32 = await loadCrc32();
+      const frames: BatchUploadChunk[] = chunks.map((c) => ({ id: c.id, ciphertext: c.ciphertext, crc32: c.ciphertextCrc32 ?? crc32(c.ciphertext) }));
+      await this.#api.uploadBatch(frames);
+      this.stats.uploaded += chunks.length;
+      for (const c of chunks) this.stats.uploadedBytes += c.ciphertext.length;
     } finally {
-      this.#forget(chunk);
+      for (const c of chunks) this.#forget(c);
       this.#activeUploads--;
       this.#uploadSlots.shift()?.();
     }

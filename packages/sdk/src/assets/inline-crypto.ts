@@ -6,7 +6,7 @@
  * them per chunk made the garbage collector the largest cost of a backup.
  */
 import { assetChunkCiphertextSize, encryptAssetChunk, type ConvergenceKeys } from '@coffer/crypto';
-import type { PooledChunk } from '@coffer/assets';
+import type { PooledChunk, RepeatedChunk } from '@coffer/assets';
 
 /** What uploadFiles needs of a chunk encryptor (the worker pool has the same shape). */
 export interface ChunkEncryptor {
@@ -14,6 +14,8 @@ export interface ChunkEncryptor {
   readonly size: number;
   allocatePlaintext(size: number): Uint8Array;
   encrypt(plaintext: Uint8Array): Promise<PooledChunk>;
+  /** encrypt, or a {@link RepeatedChunk} (hashed only) for an id already encrypted in `session` (worker pool). */
+  encryptOrSkip(plaintext: Uint8Array, session: number): Promise<PooledChunk | RepeatedChunk>;
   release(chunk: { ciphertext: Uint8Array }): void;
 }
 
@@ -50,6 +52,11 @@ export class InlineChunkCrypto implements ChunkEncryptor {
     if (this.#mine.has(input) && this.#inputs.length < KEEP) this.#inputs.push(input);
     // No upload digest here: the uploader hashes only the chunks the server lacks.
     return Promise.resolve(chunk);
+  }
+
+  /** Inline jobs are small (one file, an index): no repeat tracking, every chunk is encrypted. */
+  encryptOrSkip(plaintext: Uint8Array): Promise<PooledChunk> {
+    return this.encrypt(plaintext);
   }
 
   /** Takes a ciphertext buffer back once its chunk is uploaded (or found present). */

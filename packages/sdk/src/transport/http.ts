@@ -63,7 +63,7 @@ export class Transport {
    * bytes (at most `maxBytes`). In Node without an injected `fetch` it goes over node:http
    * with keep-alive (node-http.ts: no body copies); otherwise through `fetch`.
    */
-  bytes(method: 'GET' | 'POST', path: string, init: { body?: Uint8Array; headers?: Record<string, string>; maxBytes: number; allocate?: (size: number) => Uint8Array }): Promise<Uint8Array> {
+  bytes(method: 'GET' | 'POST', path: string, init: { body?: Uint8Array | readonly Uint8Array[]; headers?: Record<string, string>; maxBytes: number; allocate?: (size: number) => Uint8Array }): Promise<Uint8Array> {
     return this.retry.run(async () => {
       const url = `${this.serverUrl}${path}`;
       const headers = { ...this.headers(), ...init.headers };
@@ -79,7 +79,7 @@ export class Transport {
           const header = response.headers['retry-after'];
           retryAfter = typeof header === 'string' ? header : null;
         } else {
-          const sent = init.body === undefined ? undefined : init.body.buffer instanceof ArrayBuffer ? (init.body as Uint8Array<ArrayBuffer>) : init.body.slice();
+          const sent = init.body === undefined ? undefined : contiguous(init.body);
           const response = await this.fetchImpl(url, { method, headers, ...(sent === undefined ? {} : { body: sent }) });
           status = response.status;
           body = new Uint8Array(await response.arrayBuffer());
@@ -92,11 +92,7 @@ export class Transport {
       if (status >= 200 && status < 300) return body;
       const text = new TextDecoder().decode(body.subarray(0, 64 * 1024));
       const json = parseJson(text);
-      if (isEnvelope(json)) {
-        const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
-        const envelope = json.retryAfter === undefined && Number.isFinite(seconds) && seconds >= 0 ? { ...json, retryAfter: seconds } : json;
-        throw errorFromEnvelope(envelope, status);
-      }
+      if (isEnvelope(json)) throw errorFromEnvelope(withRetryAfter(json, retryAfter), status);
       throw new NetworkError(`${method} ${url}: HTTP ${status}${text.length > 0 ? `: ${text.slice(0, 200)}` : ''}`, { httpStatus: status });
     });
   }
@@ -119,23 +115,54 @@ export class Transport {
     if (this.sessionToken !== undefined) headers.authorization = `Bearer ${this.sessionToken}`;
     if (this.deviceId !== undefined) headers['x-coffer-device-id'] = this.deviceId;
     const url = `${this.serverUrl}${path}`;
-    let response: Response;
+    let status: number;
+    let text: string;
+    let retryAfter: string | null;
     try {
-      response = await this.fetchImpl(url, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      if (this.nodeHttp) {
+        // node:http here too: a CLI command that only sends JSON then never loads undici
+        // (fetch), which costs ~0.1 s of start-up CPU.
+        nodeHttpModule ??= import('./node-http.js');
+        const { nodeRequest } = await nodeHttpModule;
+        const response = await nodeRequest(url, method, headers, payload === undefined ? undefined : new TextEncoder().encode(payload), MAX_JSON_RESPONSE_BYTES);
+        status = response.status;
+        text = new TextDecoder().decode(response.body);
+        const header = response.headers['retry-after'];
+        retryAfter = typeof header === 'string' ? header : null;
+      } else {
+        const response = await this.fetchImpl(url, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+        status = response.status;
+        text = await response.text();
+        retryAfter = response.headers.get('retry-after');
+      }
     } catch (cause) {
       throw new NetworkError(`${method} ${url} failed: ${describe(cause)}`, { cause });
     }
-    const text = await response.text();
     const json = parseJson(text);
-    if (response.ok) {
+    if (status >= 200 && status < 300) {
       if (json === undefined && text.length > 0) {
-        throw new NetworkError(`${method} ${url}: the server answered ${response.status} with a body that is not JSON`, { httpStatus: response.status });
+        throw new NetworkError(`${method} ${url}: the server answered ${status} with a body that is not JSON`, { httpStatus: status });
       }
       return (json ?? {}) as T;
     }
-    if (isEnvelope(json)) throw errorFromEnvelope(retryAfterFromHeader(json, response), response.status);
-    throw new NetworkError(`${method} ${url}: HTTP ${response.status}${text.length > 0 ? `: ${text.slice(0, 200)}` : ''}`, { httpStatus: response.status });
+    if (isEnvelope(json)) throw errorFromEnvelope(withRetryAfter(json, retryAfter), status);
+    throw new NetworkError(`${method} ${url}: HTTP ${status}${text.length > 0 ? `: ${text.slice(0, 200)}` : ''}`, { httpStatus: status });
   }
+}
+
+/** The largest JSON answer accepted (a records/query page or changes batch is far smaller). */
+const MAX_JSON_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** One buffer fetch can send (fetch takes no list of parts): parts are joined, a shared buffer copied. */
+function contiguous(body: Uint8Array | readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (body instanceof Uint8Array) return body.buffer instanceof ArrayBuffer ? (body as Uint8Array<ArrayBuffer>) : body.slice();
+  const out = new Uint8Array(body.reduce((n, part) => n + part.byteLength, 0));
+  let offset = 0;
+  for (const part of body) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
 }
 
 function parseJson(text: string): unknown {
@@ -152,9 +179,8 @@ function isEnvelope(value: unknown): value is ErrorEnvelope {
 }
 
 /** Fills `retryAfter` from the standard `Retry-After` header (seconds) when the body lacks it. */
-function retryAfterFromHeader(envelope: ErrorEnvelope, response: Response): ErrorEnvelope {
+function withRetryAfter(envelope: ErrorEnvelope, header: string | null): ErrorEnvelope {
   if (envelope.retryAfter !== undefined) return envelope;
-  const header = response.headers.get('retry-after');
   const seconds = header === null ? Number.NaN : Number(header);
   return Number.isFinite(seconds) && seconds >= 0 ? { ...envelope, retryAfter: seconds } : envelope;
 }

@@ -38,13 +38,17 @@ function clientFor(protocol: string): Promise<Client> {
 export const hasNodeHttp = typeof process !== 'undefined' && process.versions.node !== undefined;
 
 export async function nodeRequest(
-  url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: Uint8Array | undefined, maxBytes: number,
+  url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: Uint8Array | readonly Uint8Array[] | undefined, maxBytes: number,
   allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): Promise<BinaryResponse> {
   const target = new URL(url);
   const { request: send, agent } = await clientFor(target.protocol);
+  // A body in parts (a chunk batch: frame headers and ciphertexts) is written part by part
+  // in one corked writev: never concatenated into one buffer.
+  const parts = body === undefined ? [] : body instanceof Uint8Array ? [body] : body;
+  const length = parts.reduce((n, part) => n + part.byteLength, 0);
   return new Promise<BinaryResponse>((resolve, reject) => {
-    const request = send(target, { method, agent, headers: { ...headers, 'content-length': String(body?.length ?? 0) } }, (response) => {
+    const request = send(target, { method, agent, headers: { ...headers, 'content-length': String(length) } }, (response) => {
       const declared = Number(response.headers['content-length'] ?? Number.NaN);
       if (declared > maxBytes) {
         response.destroy();
@@ -74,6 +78,8 @@ export async function nodeRequest(
       response.on('error', reject);
     });
     request.on('error', reject);
-    request.end(body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    request.cork();
+    for (const part of parts) request.write(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+    request.end();
   });
 }

@@ -1,0 +1,176 @@
+/**
+ * A POST whose answer is read as a stream of byte pieces (assets/fetch: tens of MiB per
+ * answer, parsed while it arrives). In Node over node:http with its own keep-alive agent —
+ * like transport/node-http.ts, no web-stream copies — elsewhere through `fetch` and the
+ * body's reader. Error answers become the SDK's typed errors exactly as in the Transport:
+ * the CloudKit envelope → ServerError subclasses, anything else → NetworkError.
+ */
+import type { Agent, IncomingMessage } from 'node:http';
+import { isServerErrorCode, type ErrorEnvelope } from '@coffer/protocol';
+import { NetworkError } from '../errors.js';
+import { errorFromEnvelope } from '../server-errors.js';
+import { hasNodeHttp } from '../transport/node-http.js';
+
+/** A streamed answer: its pieces, and how to stop it early (idempotent). */
+export interface ByteStream {
+  readonly pieces: AsyncIterable<Uint8Array>;
+  cancel(): void;
+}
+
+/** Bytes of an error answer read to find its envelope. */
+const ERROR_BODY_MAX = 64 * 1024;
+
+interface Client {
+  request: typeof import('node:http').request;
+  agent: Agent;
+}
+
+const clients = new Map<string, Promise<Client>>();
+
+/** One keep-alive agent per protocol (idle sockets do not keep the process alive). */
+function clientFor(protocol: string): Promise<Client> {
+  let client = clients.get(protocol);
+  if (client === undefined) {
+    client = (protocol === 'https:' ? import('node:https') : import('node:http')).then((m) => ({
+      request: m.request,
+      agent: new m.Agent({ keepAlive: true, maxSockets: 16 }),
+    }));
+    clients.set(protocol, client);
+  }
+  return client;
+}
+
+/** POSTs `body` (JSON text) and resolves once a 2xx answer starts; rejects with the typed error otherwise. */
+export function postForStream(url: string, headers: Record<string, string>, body: string): Promise<ByteStream> {
+  return hasNodeHttp ? nodePost(url, headers, body) : fetchPost(url, headers, body);
+}
+
+async function nodePost(url: string, headers: Record<string, string>, body: string): Promise<ByteStream> {
+  const target = new URL(url);
+  const { request: send, agent } = await clientFor(target.protocol);
+  const payload = Buffer.from(body, 'utf8');
+  return new Promise<ByteStream>((resolve, reject) => {
+    const request = send(target, { method: 'POST', agent, headers: { ...headers, 'content-length': String(payload.length) } }, (response: IncomingMessage) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        resolve({ pieces: piecesOf(response), cancel: () => { response.destroy(); } });
+        return;
+      }
+      const pieces: Buffer[] = [];
+      let length = 0;
+      response.on('data', (piece: Buffer) => {
+        if (length < ERROR_BODY_MAX) pieces.push(piece);
+        length += piece.length;
+      });
+      response.on('end', () => {
+        const header = response.headers['retry-after'];
+        reject(errorOf(url, status, Buffer.concat(pieces).subarray(0, ERROR_BODY_MAX).toString('utf8'), typeof header === 'string' ? header : null));
+      });
+      response.on('error', (cause) => { reject(new NetworkError(`POST ${url} failed: ${cause.message}`, { cause })); });
+    });
+    request.on('error', (cause) => { reject(new NetworkError(`POST ${url} failed: ${cause.message}`, { cause })); });
+    request.end(payload);
+  });
+}
+
+/** Pieces queued before the response is paused (TCP backpressure then reaches the server). */
+const QUEUED_PIECES = 8;
+
+/**
+ * The response's pieces one by one, as the socket delivered them. Not the stream's own
+ * async iterator: that reads in paused mode, and `read()` joins every buffered piece into
+ * a new buffer — a copy and an allocation of every byte received.
+ */
+function piecesOf(response: IncomingMessage): AsyncIterable<Uint8Array> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  response.on('data', (piece: Buffer) => {
+    queue.push(piece);
+    if (queue.length >= QUEUED_PIECES) response.pause();
+    signal();
+  });
+  response.on('end', () => {
+    ended = true;
+    signal();
+  });
+  response.on('error', (error) => {
+    failure = error;
+    signal();
+  });
+  // A destroyed response (cancel(), a reset socket) may close without 'end' or 'error'.
+  response.on('close', () => {
+    if (!ended) failure ??= new Error('the connection closed before the answer ended');
+    signal();
+  });
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const piece = queue.shift();
+        if (piece !== undefined) {
+          if (response.isPaused() && queue.length < QUEUED_PIECES / 2) response.resume();
+          yield piece;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    },
+  };
+}
+
+async function fetchPost(url: string, headers: Record<string, string>, body: string): Promise<ByteStream> {
+  let response: Response;
+  try {
+    response = await globalThis.fetch(url, { method: 'POST', headers, body });
+  } catch (cause) {
+    throw new NetworkError(`POST ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  if (!response.ok || response.body === null) {
+    const text = (await response.text()).slice(0, ERROR_BODY_MAX);
+    throw errorOf(url, response.status, text, response.headers.get('retry-after'));
+  }
+  const reader = response.body.getReader();
+  return {
+    pieces: {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          yield value;
+        }
+      },
+    },
+    cancel: () => { reader.cancel().catch(() => undefined); },
+  };
+}
+
+function errorOf(url: string, status: number, text: string, retryAfter: string | null): Error {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (isEnvelope(json)) {
+    const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
+    const envelope = json.retryAfter === undefined && Number.isFinite(seconds) && seconds >= 0 ? { ...json, retryAfter: seconds } : json;
+    return errorFromEnvelope(envelope, status);
+  }
+  return new NetworkError(`POST ${url}: HTTP ${status}${text.length > 0 ? `: ${text.slice(0, 200)}` : ''}`, { httpStatus: status });
+}
+
+function isEnvelope(value: unknown): value is ErrorEnvelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return isServerErrorCode(v.serverErrorCode) && typeof v.reason === 'string';
+}
