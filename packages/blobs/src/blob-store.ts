@@ -95,8 +95,8 @@ export function isBlobNotFound(error: unknown): error is BlobNotFoundError {
  * Blob ids are 2–256 characters of `[A-Za-z0-9._-]` and do not start with `.` (names
  * starting with `.` are the file adapter's temporary files). The alphabet is safe as a file
  * name and as an S3 key on every platform, and its code-unit order equals byte order, so
- * both adapters list in the same order. The file adapter shards on the first two
- * characters: ids should start with random-looking characters (chunk ids do).
+ * both adapters list in the same order. The file adapter shards on the first
+ * character: ids should start with random-looking characters (chunk ids do).
  */
 const BLOB_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{1,255}$/;
 

@@ -25,23 +25,23 @@ describe('FileBlobStore specifics', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('shards by the first two characters and leaves no temporaries', async () => {
+  it('shards by the first character and leaves no temporaries', async () => {
     const store = new FileBlobStore({ root });
     await store.put('abcdef', new Uint8Array([1, 2, 3]));
-    expect(await readdir(join(root, 'ab'))).toEqual(['abcdef']);
+    expect(await readdir(join(root, 'a'))).toEqual(['abcdef']);
   });
 
   it('removes stale temporaries only', async () => {
     const store = new FileBlobStore({ root });
     await store.put('xyz123', new Uint8Array([1]));
-    const stale = join(root, 'xy', '.tmp-stale');
-    const fresh = join(root, 'xy', '.tmp-fresh');
+    const stale = join(root, 'x', '.tmp-stale');
+    const fresh = join(root, 'x', '.tmp-fresh');
     await writeFile(stale, 'partial');
     await writeFile(fresh, 'partial');
     const old = new Date(Date.now() - 3_600_000);
     await utimes(stale, old, old);
     expect(await store.removeStaleTemporaries(60_000)).toBe(1);
-    expect((await readdir(join(root, 'xy'))).sort()).toEqual(['.tmp-fresh', 'xyz123']);
+    expect((await readdir(join(root, 'x'))).sort()).toEqual(['.tmp-fresh', 'xyz123']);
     expect((await store.list({ prefix: 'xy' })).items.map((i) => i.id)).toEqual(['xyz123']);
   });
 });

@@ -108,7 +108,7 @@ for (const backend of testBackends()) {
 
     /** The blob file of a chunk of this test's user (file store layout: <root>/<2 chars>/<id>.<user tag>). */
     async function blobFileOf(id: string): Promise<string[]> {
-      const shard = join(blobRoot, id.slice(0, 2));
+      const shard = join(blobRoot, id.slice(0, 1));
       return (await readdir(shard)).filter((name) => name.startsWith(`${id}.`)).map((name) => join(shard, name));
     }
 
