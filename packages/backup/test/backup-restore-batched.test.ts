@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** The server's blob file of one of this test's chunks (file store: <dataDir>/blobs/<2 chars>/<id>.<user tag>). */
 function blobPath(chunkId: string): string {
-  const shard = join(server.dataDir, 'blobs', chunkId.slice(0, 2));
+  const shard = join(server.dataDir, 'blobs', chunkId.slice(0, 1));
   const name = readdirSync(shard).find((n) => n.startsWith(`${chunkId}.`));
   if (name === undefined) throw new Error(`no blob for ${chunkId}`);
   return join(shard, name);

@@ -21,7 +21,7 @@ import { assetAccount, randomData, startAssetServer, type AssetTestServer } from
 const MiB = 1024 * 1024;
 
 function blobPath(dataDir: string, chunkId: string): string {
-  const shard = join(dataDir, 'blobs', chunkId.slice(0, 2));
+  const shard = join(dataDir, 'blobs', chunkId.slice(0, 1));
   const name = readdirSync(shard).find((n) => n.startsWith(`${chunkId}.`));
   if (name === undefined) throw new Error(`no blob for ${chunkId}`);
   return join(shard, name);

@@ -17,7 +17,7 @@ const zoneID = { zoneName: 'files' };
 
 /** The blob file of a chunk id in the server's file store. */
 function blobPath(dataDir: string, chunkId: string): string {
-  const shard = join(dataDir, 'blobs', chunkId.slice(0, 2));
+  const shard = join(dataDir, 'blobs', chunkId.slice(0, 1));
   const name = readdirSync(shard).find((n) => n.startsWith(`${chunkId}.`));
   if (name === undefined) throw new Error(`no blob for ${chunkId}`);
   return join(shard, name);
