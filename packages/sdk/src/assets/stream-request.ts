@@ -1,15 +1,15 @@
 /**
  * A POST whose answer is read as a stream of byte pieces (assets/fetch: tens of MiB per
- * answer, parsed while it arrives). In Node over node:http with its own keep-alive agent —
+ * answer, parsed while it arrives). In Node over node:http with the transport's keep-alive agent —
  * like transport/node-http.ts, no web-stream copies — elsewhere through `fetch` and the
  * body's reader. Error answers become the SDK's typed errors exactly as in the Transport:
  * the CloudKit envelope → ServerError subclasses, anything else → NetworkError.
  */
-import type { Agent, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { isServerErrorCode, type ErrorEnvelope } from '@coffer/protocol';
 import { NetworkError } from '../errors.js';
 import { errorFromEnvelope } from '../server-errors.js';
-import { hasNodeHttp } from '../transport/node-http.js';
+import { clientFor, hasNodeHttp } from '../transport/node-http.js';
 
 /** A streamed answer: its pieces, and how to stop it early (idempotent). */
 export interface ByteStream {
@@ -19,26 +19,6 @@ export interface ByteStream {
 
 /** Bytes of an error answer read to find its envelope. */
 const ERROR_BODY_MAX = 64 * 1024;
-
-interface Client {
-  request: typeof import('node:http').request;
-  agent: Agent;
-}
-
-const clients = new Map<string, Promise<Client>>();
-
-/** One keep-alive agent per protocol (idle sockets do not keep the process alive). */
-function clientFor(protocol: string): Promise<Client> {
-  let client = clients.get(protocol);
-  if (client === undefined) {
-    client = (protocol === 'https:' ? import('node:https') : import('node:http')).then((m) => ({
-      request: m.request,
-      agent: new m.Agent({ keepAlive: true, maxSockets: 16 }),
-    }));
-    clients.set(protocol, client);
-  }
-  return client;
-}
 
 /** POSTs `body` (JSON text) and resolves once a 2xx answer starts; rejects with the typed error otherwise. */
 export function postForStream(url: string, headers: Record<string, string>, body: string): Promise<ByteStream> {

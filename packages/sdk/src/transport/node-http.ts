@@ -21,8 +21,8 @@ interface Client {
 // is a round trip to the loader thread, which per request adds up to real CPU.
 const clients = new Map<string, Promise<Client>>();
 
-/** One keep-alive agent per protocol; its idle sockets do not keep the process alive. */
-function clientFor(protocol: string): Promise<Client> {
+/** One keep-alive agent per protocol, shared by every binary request (assets/stream-request.ts too); its idle sockets do not keep the process alive. */
+export function clientFor(protocol: string): Promise<Client> {
   let client = clients.get(protocol);
   if (client === undefined) {
     client = (protocol === 'https:' ? import('node:https') : import('node:http')).then((m) => ({
