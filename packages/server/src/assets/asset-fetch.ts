@@ -14,14 +14,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { isBlobNotFound, type BlobReadStream, type BlobStore } from '@coffer/blobs';
 import { AssetFetch, type AssetsFetchRequest } from '@coffer/protocol';
-import { authenticate } from '../auth/index.js';
 import { CloudError } from '../http/cloud-error.js';
 import { handleCloudError } from '../http/error-handler.js';
 import { paramsSchema } from '../routes/body-schemas.js';
 import { assetDb, num, type AnyKysely } from './asset-tables.js';
+import { requireOwner } from './asset-owner.js';
 import { isChunkId } from './asset-wire.js';
 
 const ROUTE = '/database/1/:container/:environment/:database/assets/fetch';
@@ -43,14 +43,6 @@ export interface AssetFetchDeps {
 interface StoredChunk {
   blobId: string;
   size: number;
-}
-
-async function requireOwner(request: FastifyRequest): Promise<string> {
-  const { database } = request.params as { database: string };
-  const user = await authenticate(request);
-  if (user === null) throw new CloudError('AUTHENTICATION_REQUIRED', 'sign in first: send Authorization: Bearer <sessionToken> or the ckWebAuthToken query parameter');
-  if (database !== 'private') throw new CloudError('BAD_REQUEST', 'assets live in the private database');
-  return user.userRecordName;
 }
 
 /** The stored chunks of `userId` among `chunkIds`, in one query (ids are ≤ AssetFetch.maxIds). */

@@ -13,10 +13,10 @@
  * another user's chunk). Every failure is the CloudKit error envelope.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate } from '../auth/index.js';
 import { CloudError } from '../http/cloud-error.js';
 import { handleCloudError } from '../http/error-handler.js';
 import { paramsSchema } from '../routes/body-schemas.js';
+import { requireOwner } from './asset-owner.js';
 import type { AssetService } from './asset-service.js';
 import { MAX_BATCH_BODY_BYTES, readChunkBatch } from './chunk-batch.js';
 import {
@@ -40,14 +40,6 @@ const chunkQuerySchema = {
   required: ['chunkId'],
   properties: { chunkId: { type: 'string', maxLength: 64 } },
 } as const;
-
-async function requireOwner(request: FastifyRequest): Promise<string> {
-  const { database } = request.params as { database: string };
-  const user = await authenticate(request);
-  if (user === null) throw new CloudError('AUTHENTICATION_REQUIRED', 'sign in first: send Authorization: Bearer <sessionToken> or the ckWebAuthToken query parameter');
-  if (database !== 'private') throw new CloudError('BAD_REQUEST', 'assets live in the private database');
-  return user.userRecordName;
-}
 
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
