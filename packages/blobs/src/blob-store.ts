@@ -56,6 +56,16 @@ export interface BlobStore {
    * none, so an HTTP handler can still answer 404 instead of a broken body.
    */
   getStream(id: string): Promise<BlobReadStream>;
+  /**
+   * Reads the whole blob into the start of `target` (which may be a view at any offset of
+   * a larger buffer) and resolves with its size: for callers that recycle one buffer over
+   * many reads instead of allocating per read. Bytes of `target` past the size are
+   * untouched. Throws {@link BlobNotFoundError} before writing anything when there is no
+   * blob, and {@link BlobTooLargeError} when the blob does not fit — never a success with a
+   * truncated read. On any error the contents of `target` are unspecified. The store does
+   * not touch `target` once the promise has settled.
+   */
+  getInto(id: string, target: Uint8Array): Promise<number>;
   /** Size of the blob, or `undefined` when there is none. */
   stat(id: string): Promise<BlobStat | undefined>;
   has(id: string): Promise<boolean>;
@@ -67,7 +77,7 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
-/** `get`/`getStream` of an id with no blob. */
+/** `get`/`getStream`/`getInto` of an id with no blob. */
 export class BlobNotFoundError extends Error {
   readonly code = 'BLOB_NOT_FOUND';
   readonly id: string;
@@ -75,6 +85,23 @@ export class BlobNotFoundError extends Error {
     super(`blob ${JSON.stringify(id)} not found`);
     this.name = 'BlobNotFoundError';
     this.id = id;
+  }
+}
+
+/** `getInto` of a blob larger than its target: the caller needs a bigger target (the read reported nothing). */
+export class BlobTooLargeError extends Error {
+  readonly code = 'BLOB_TOO_LARGE';
+  readonly id: string;
+  /** The blob's size, when the store knew it before reading (the file adapter always; S3 when it sent a length). */
+  readonly size: number | undefined;
+  /** Bytes the target had room for. */
+  readonly capacity: number;
+  constructor(id: string, capacity: number, size?: number) {
+    super(`blob ${JSON.stringify(id)} is ${size === undefined ? 'larger than' : `${size} bytes, more than`} the ${capacity} bytes its target holds`);
+    this.name = 'BlobTooLargeError';
+    this.id = id;
+    this.size = size;
+    this.capacity = capacity;
   }
 }
 
@@ -89,6 +116,10 @@ export class BlobIdError extends TypeError {
 
 export function isBlobNotFound(error: unknown): error is BlobNotFoundError {
   return error instanceof BlobNotFoundError;
+}
+
+export function isBlobTooLarge(error: unknown): error is BlobTooLargeError {
+  return error instanceof BlobTooLargeError;
 }
 
 /**

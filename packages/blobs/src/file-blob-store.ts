@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  assertBlobId, assertListOptions, BlobNotFoundError,
+  assertBlobId, assertListOptions, BlobNotFoundError, BlobTooLargeError,
   type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
 } from './blob-store.js';
 
@@ -166,6 +166,34 @@ export class FileBlobStore implements BlobStore {
     } catch (error) {
       await handle.close();
       throw error;
+    }
+  }
+
+  async getInto(id: string, target: Uint8Array): Promise<number> {
+    assertBlobId(id);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#pathOf(id), 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
+      throw error;
+    }
+    try {
+      // As in getStream, the open handle pins the inode: a concurrent replace or delete
+      // cannot tear the read, so the size read here is the size of what we read.
+      const { size } = await handle.stat();
+      if (size > target.byteLength) throw new BlobTooLargeError(id, target.byteLength, size);
+      let filled = 0;
+      // Positional reads straight into the caller's memory (no intermediate buffer); a
+      // read may return less than asked, so loop until the size read at open is in.
+      while (filled < size) {
+        const { bytesRead } = await handle.read(target, filled, size - filled, filled);
+        if (bytesRead === 0) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
+        filled += bytesRead;
+      }
+      return size;
+    } finally {
+      await handle.close();
     }
   }
 

@@ -4,7 +4,7 @@
  * S3-compatible object storage. No crypto and no knowledge of what the bytes are.
  */
 export {
-  assertBlobId, BlobIdError, BlobNotFoundError, collect, isBlobId, isBlobNotFound, listAll,
+  assertBlobId, BlobIdError, BlobNotFoundError, BlobTooLargeError, collect, isBlobId, isBlobNotFound, isBlobTooLarge, listAll,
   type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
 } from './blob-store.js';
 export { FileBlobStore, type FileBlobStoreOptions } from './file-blob-store.js';

@@ -16,7 +16,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import {
-  assertBlobId, assertListOptions, BlobNotFoundError,
+  assertBlobId, assertListOptions, BlobNotFoundError, BlobTooLargeError,
   type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
 } from './blob-store.js';
 
@@ -155,6 +155,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async getStream(id: string): Promise<BlobReadStream> {
+    const { size, stream } = await this.#getObject(id);
+    return { size: size ?? 0, stream };
+  }
+
+  /** GetObject as a Node stream and its ContentLength (when the server sent one). */
+  async #getObject(id: string): Promise<{ size: number | undefined; stream: Readable }> {
     assertBlobId(id);
     try {
       const result = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(id) }));
@@ -162,10 +168,35 @@ export class S3BlobStore implements BlobStore {
       if (body === undefined) throw new Error('S3 GetObject returned no body');
       // In Node the SDK's body is an http.IncomingMessage (a Readable) mixed with helpers.
       const stream = body instanceof Readable ? body : Readable.fromWeb(body.transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
-      return { size: result.ContentLength ?? 0, stream };
+      return { size: result.ContentLength, stream };
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(id);
       throw error;
+    }
+  }
+
+  async getInto(id: string, target: Uint8Array): Promise<number> {
+    const { size, stream } = await this.#getObject(id);
+    try {
+      // ContentLength first: a blob that cannot fit is refused before any byte is read.
+      if (size !== undefined && size > target.byteLength) throw new BlobTooLargeError(id, target.byteLength, size);
+      const limit = size ?? target.byteLength;
+      let filled = 0;
+      for await (const piece of stream as AsyncIterable<Uint8Array>) {
+        // A body longer than announced (or than the target, when nothing was announced)
+        // would write past what the caller gave us or report a size that is not the blob's.
+        if (piece.byteLength > limit - filled) {
+          if (size === undefined) throw new BlobTooLargeError(id, target.byteLength);
+          throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (more than ${size} bytes)`);
+        }
+        target.set(piece, filled);
+        filled += piece.byteLength;
+      }
+      if (size !== undefined && filled !== size) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
+      return filled;
+    } finally {
+      // Ended already after a whole read; on an early exit this releases the connection.
+      stream.destroy();
     }
   }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobIdError, BlobNotFoundError, collect, listAll, type BlobStore } from '@coffer/blobs';
+import { BlobIdError, BlobNotFoundError, BlobTooLargeError, collect, listAll, type BlobStore } from '@coffer/blobs';
 import type { TestBlobStore } from '@coffer/blobs/testing';
 
 async function* pieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -18,6 +18,13 @@ async function* pieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Arr
 function id(): string {
   return randomBytes(24).toString('base64url');
 }
+
+/** A target filled with a marker byte, to see which bytes a read touched. */
+function marked(size: number): Uint8Array {
+  return new Uint8Array(size).fill(0xa5);
+}
+
+const untouched = (bytes: Uint8Array): boolean => bytes.every((b) => b === 0xa5);
 
 export function blobStoreContract(adapter: TestBlobStore): void {
   describe(`BlobStore contract: ${adapter.name}`, () => {
@@ -112,6 +119,78 @@ export function blobStoreContract(adapter: TestBlobStore): void {
       expect(await store.stat(key)).toBeUndefined();
       expect(await store.has(key)).toBe(false);
       await store.delete(key);
+    });
+
+    it('getInto reads a blob into the start of a larger target and leaves the rest untouched', async () => {
+      // Over 3 MiB: the file adapter may need several reads, S3's body comes in many pieces.
+      const key = id();
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      await store.put(key, bytes);
+      const target = marked(bytes.length + 4096);
+      expect(await store.getInto(key, target)).toBe(bytes.length);
+      expect(Buffer.from(target.subarray(0, bytes.length)).equals(bytes)).toBe(true);
+      expect(untouched(target.subarray(bytes.length))).toBe(true);
+    });
+
+    it('getInto fills a target of exactly the blob\'s size', async () => {
+      const key = id();
+      const bytes = randomBytes(70_001);
+      await store.put(key, bytes);
+      const target = marked(bytes.length);
+      expect(await store.getInto(key, target)).toBe(bytes.length);
+      expect(Buffer.from(target).equals(bytes)).toBe(true);
+    });
+
+    it('getInto of an empty blob is 0 and writes nothing, even into an empty target', async () => {
+      const key = id();
+      await store.put(key, new Uint8Array(0));
+      const target = marked(16);
+      expect(await store.getInto(key, target)).toBe(0);
+      expect(untouched(target)).toBe(true);
+      expect(await store.getInto(key, new Uint8Array(0))).toBe(0);
+    });
+
+    it('getInto writes at the view\'s own offset when the target is part of a larger buffer', async () => {
+      const key = id();
+      const bytes = randomBytes(200_000);
+      await store.put(key, bytes);
+      const backing = marked(300_000);
+      const view = backing.subarray(7, 7 + 250_000);
+      expect(await store.getInto(key, view)).toBe(bytes.length);
+      expect(untouched(backing.subarray(0, 7))).toBe(true);
+      expect(Buffer.from(backing.subarray(7, 7 + bytes.length)).equals(bytes)).toBe(true);
+      expect(untouched(backing.subarray(7 + bytes.length))).toBe(true);
+    });
+
+    it('getInto of a missing blob throws BlobNotFoundError before writing anything', async () => {
+      const key = id();
+      const target = marked(1024);
+      const error: unknown = await store.getInto(key, target).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BlobNotFoundError);
+      expect(untouched(target)).toBe(true);
+    });
+
+    it('getInto of a blob larger than its target throws BlobTooLargeError, never a truncated success', async () => {
+      const key = id();
+      const bytes = randomBytes(100_000);
+      await store.put(key, bytes);
+      const error: unknown = await store.getInto(key, new Uint8Array(bytes.length - 1)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BlobTooLargeError);
+      const tooLarge = error as BlobTooLargeError;
+      expect(tooLarge.code).toBe('BLOB_TOO_LARGE');
+      expect(tooLarge.id).toBe(key);
+      expect(tooLarge.capacity).toBe(bytes.length - 1);
+      expect([undefined, bytes.length]).toContain(tooLarge.size);
+      // The store is still usable for the same blob with room for it.
+      const target = new Uint8Array(bytes.length);
+      expect(await store.getInto(key, target)).toBe(bytes.length);
+      expect(Buffer.from(target).equals(bytes)).toBe(true);
+    });
+
+    it('getInto rejects ids outside the syntax', async () => {
+      for (const bad of ['', 'a', '.hidden', '../x', 'a/b']) {
+        await expect(store.getInto(bad, new Uint8Array(8))).rejects.toBeInstanceOf(BlobIdError);
+      }
     });
 
     it('deletes', async () => {

@@ -2,7 +2,9 @@
  * `POST …/private/assets/fetch` (Chunk fetch stream v1) over HTTP (fastify.inject) on
  * SQLite and PostgreSQL with the file blob store, and once on S3: frames in request order,
  * NOT_FOUND frames for what the user does not store (unknown, another user's, bytes gone
- * from the blob store), limits, malformed and unauthorised requests.
+ * from the blob store), limits, malformed and unauthorised requests. Over real sockets:
+ * frame buffers recycled across concurrent, stalled and vanished clients never corrupt a
+ * frame.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, truncate, unlink } from 'node:fs/promises';
@@ -63,6 +65,33 @@ function parseFrames(body: Buffer): Frame[] {
 }
 
 const envelope = (response: LightMyRequestResponse): ErrorEnvelope => response.json<ErrorEnvelope>();
+
+/** `files` with some methods replaced (stores that lie, stores that record). */
+function wrapStore(files: FileBlobStore, overrides: Partial<BlobStore>): BlobStore {
+  return {
+    kind: files.kind,
+    put: (id, data) => files.put(id, data),
+    get: (id) => files.get(id),
+    getStream: (id) => files.getStream(id),
+    getInto: (id, target) => files.getInto(id, target),
+    stat: (id) => files.stat(id),
+    has: (id) => files.has(id),
+    delete: (id) => files.delete(id),
+    list: (options) => files.list(options),
+    close: () => files.close(),
+    ...overrides,
+  };
+}
+
+/** Frames of `body` checked byte for byte against the chunks asked for. */
+function expectFrames(body: Buffer, expected: readonly Chunk[]): void {
+  const frames = parseFrames(body);
+  expect(frames).toHaveLength(expected.length);
+  frames.forEach((frame, i) => {
+    if (frame.status !== 'ok') throw new Error(`frame ${i}: expected ok`);
+    expect(frame.bytes.equals(expected[i]!.chunk.ciphertext), `frame ${i}`).toBe(true);
+  });
+}
 
 async function upload(app: FastifyInstance, token: string, c: Chunk): Promise<void> {
   const { createHash } = await import('node:crypto');
@@ -221,21 +250,18 @@ describe('assets/fetch with a blob store whose blob ends before its stated size'
     store = await testBackends()[0]!.open();
     blobRoot = await mkdtemp(join(tmpdir(), 'coffer-fetch-lying-'));
     const files = new FileBlobStore({ root: blobRoot });
-    // Claims 10 bytes more than it streams (a store whose object changed under a reader).
-    const lying: BlobStore = {
-      kind: files.kind,
-      put: (id, data) => files.put(id, data),
-      get: (id) => files.get(id),
+    // Claims 10 bytes more than it holds (a store whose object changed under a reader):
+    // getInto fails as the adapters do when a blob ends before its stated size.
+    const lying = wrapStore(files, {
       getStream: async (id) => {
         const blob = await files.getStream(id);
         return { size: blob.size + 10, stream: blob.stream };
       },
-      stat: (id) => files.stat(id),
-      has: (id) => files.has(id),
-      delete: (id) => files.delete(id),
-      list: (options) => files.list(options),
-      close: () => files.close(),
-    };
+      getInto: async (id, target) => {
+        const size = await files.getInto(id, target);
+        throw new Error(`blob ${id} changed size while it was being read (${size} of ${size + 10} bytes)`);
+      },
+    });
     app = Fastify({ logger: false });
     await registerAuth(app, { store, dataDir: store.testDatabase.dataDir });
     await registerAssets(app, { store, blobs: lying, dataDir: store.testDatabase.dataDir, gcIntervalMs: 0 });
@@ -301,5 +327,112 @@ describe('assets/fetch on the S3 blob store (loopback S3 server)', () => {
     const [fb, fa] = frames as [Extract<Frame, { status: 'ok' }>, Extract<Frame, { status: 'ok' }>];
     expect(Buffer.from(decryptAssetChunk(a.chunk, fa.bytes)).equals(a.plaintext)).toBe(true);
     expect(Buffer.from(decryptAssetChunk(b.chunk, fb.bytes)).equals(b.plaintext)).toBe(true);
+  });
+});
+
+/** POST …/fetch over a real socket; `stallMs`: the client reads nothing for that long first. */
+function fetchOverHttp(socketPath: string, token: string, chunkIds: readonly string[], stallMs = 0): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ socketPath, method: 'POST', path: `${BASE}/fetch`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (response) => {
+      const pieces: Buffer[] = [];
+      // No 'data' listener yet: the response stays paused and the socket fills up.
+      setTimeout(() => {
+        response.on('data', (piece: Buffer) => { pieces.push(piece); });
+      }, stallMs);
+      response.on('end', () => { resolve(Buffer.concat(pieces)); });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify({ chunkIds }));
+  });
+}
+
+// A Unix socket: its kernel buffer (~200 KiB) fills with far fewer bytes than loopback TCP's
+// (MiBs), so a stalled client leaves frames queued in the server, where reuse could hurt.
+describe('assets/fetch recycles frame buffers (real sockets, clients that stall or vanish)', () => {
+  let store: TestStore;
+  let app: FastifyInstance;
+  let blobRoot: string;
+  let socketPath: string;
+  let token: string;
+  /** How many reads went into each distinct buffer (by its memory). */
+  const reads = new Map<ArrayBufferLike, number>();
+  let chunks: Chunk[];
+  let small: Chunk;
+
+  beforeAll(async () => {
+    store = await testBackends()[0]!.open();
+    blobRoot = await mkdtemp(join(tmpdir(), 'coffer-fetch-recycle-'));
+    socketPath = join(blobRoot, 'http.sock');
+    const files = new FileBlobStore({ root: join(blobRoot, 'blobs') });
+    const recording = wrapStore(files, {
+      getInto: (id, target) => {
+        reads.set(target.buffer, (reads.get(target.buffer) ?? 0) + 1);
+        return files.getInto(id, target);
+      },
+    });
+    app = Fastify({ logger: false });
+    await registerAuth(app, { store, dataDir: store.testDatabase.dataDir });
+    await registerAssets(app, { store, blobs: recording, dataDir: store.testDatabase.dataDir, quotaBytes: 256 * 1024 * 1024, gcIntervalMs: 0 });
+    await app.listen({ path: socketPath });
+    token = (await registerUser(app, 'grace-fetch@example.com', 'correct horse battery grace')).sessionToken;
+    // Sizes on both sides of the pool's 1 MiB steps, and tiny ones.
+    chunks = [1, 5_000, 70_000, 300_000, 1_048_000, 1_100_000, 2_500_000, 4_000_000].map(makeChunk);
+    small = makeChunk(1000);
+    for (const c of [...chunks, small]) await upload(app, token, c);
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    await rm(blobRoot, { recursive: true, force: true });
+  });
+
+  /** Three concurrent fetches of the chunks in different orders, two of them to clients that stall first. */
+  async function concurrentFetches(): Promise<void> {
+    const orders = [chunks, [...chunks].reverse(), [chunks[7]!, chunks[0]!, chunks[6]!, chunks[1]!, chunks[5]!, chunks[7]!, chunks[2]!, chunks[4]!, chunks[3]!]];
+    const bodies = await Promise.all(orders.map((order, i) => fetchOverHttp(socketPath, token, order.map((c) => c.id), [300, 0, 150][i])));
+    bodies.forEach((body, i) => { expectFrames(body, orders[i]!); });
+  }
+
+  it('frames stay byte-exact when the same chunks are fetched again and again through reused buffers', async () => {
+    reads.clear();
+    await concurrentFetches();
+    await concurrentFetches();
+    const total = [...reads.values()].reduce((n, c) => n + c, 0);
+    expect(total).toBe(2 * (8 + 8 + 9));
+    // Buffers were reused: far fewer than one per read.
+    expect(reads.size).toBeLessThan(total / 3);
+  });
+
+  it('small frames queued behind a stalled client hold only a few buffers, and arrive whole', async () => {
+    // ~1 MB of frames each well under the socket's 16 KiB high-water mark: write() keeps
+    // answering true while they queue, so only the per-response bound stops new reads.
+    const order = Array.from({ length: 900 }, () => small);
+    reads.clear();
+    expectFrames(await fetchOverHttp(socketPath, token, order.map((c) => c.id), 300), order);
+    expect(reads.size).toBeLessThanOrEqual(3);
+  });
+
+  it('a client that disconnects mid-response leaves the server answering the next fetches correctly', async () => {
+    const big = chunks[7]!;
+    const order = Array.from({ length: 12 }, () => big);
+    await new Promise<void>((resolve, reject) => {
+      const request = httpRequest({ socketPath, method: 'POST', path: `${BASE}/fetch`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (response) => {
+        let bytes = 0;
+        response.on('data', (piece: Buffer) => {
+          bytes += piece.length;
+          // Gone after the first frames, while the server still has frames queued.
+          if (bytes > 6 * 1024 * 1024) {
+            request.destroy();
+            resolve();
+          }
+        });
+      });
+      request.on('error', (error) => { if (!request.destroyed) reject(error); });
+      request.end(JSON.stringify({ chunkIds: order.map((c) => c.id) }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await concurrentFetches();
+    expectFrames(await fetchOverHttp(socketPath, token, order.map((c) => c.id)), order);
   });
 });

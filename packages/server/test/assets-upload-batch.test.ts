@@ -63,7 +63,7 @@ function discardingBlobs(): BlobStore {
       await Promise.resolve();
       return { id, size: Array.isArray(data) ? (data as readonly Uint8Array[]).reduce((n, p) => n + p.length, 0) : 0 };
     },
-    get: unused, getStream: unused, stat: unused, has: unused, delete: unused, list: unused,
+    get: unused, getStream: unused, getInto: unused, stat: unused, has: unused, delete: unused, list: unused,
     close: () => Promise.resolve(),
   };
 }
