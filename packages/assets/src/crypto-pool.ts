@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { SessionIds } from './session-ids.js';
+import { SharedArena } from './shared-arena.js';
 import {
   assetChunkCiphertextSize, assetChunkIdentity, decryptAssetChunk, DecryptionError, encryptAssetChunk, sealAssetChunk,
   type AssetChunkRef, type ConvergenceKeys, type EncryptedAssetChunk,
@@ -17,13 +18,25 @@ import {
 
 /** Messages to a worker (internal). */
 export type WorkerRequest =
-  | { seq: number; op: 'encrypt'; plaintext: Uint8Array; out?: ArrayBuffer; session?: number }
+  | {
+    seq: number; op: 'encrypt'; session?: number;
+    /** The plaintext, transferred — or `at`/`length`: where it lies in the shared arena. */
+    plaintext?: Uint8Array; at?: number; length?: number;
+    /** A buffer for the ciphertext, transferred — or `outAt`/`outLength`: its place in the arena. */
+    out?: ArrayBuffer; outAt?: number; outLength?: number;
+  }
   | { seq: number; op: 'decrypt'; id: Uint8Array; key: Uint8Array; size: number; ciphertext: Uint8Array };
 
 /** Messages from a worker (internal). */
 export type WorkerReply =
-  | { seq: number; ok: true; op: 'encrypt'; id: Uint8Array; key: Uint8Array; size: number; ciphertext: Uint8Array; ciphertextCrc32?: number; input: ArrayBuffer }
-  | { seq: number; ok: true; op: 'repeat'; id: Uint8Array; key: Uint8Array; size: number; input: ArrayBuffer; unused?: ArrayBuffer }
+  | {
+    seq: number; ok: true; op: 'encrypt'; id: Uint8Array; key: Uint8Array; size: number;
+    /** Absent when the ciphertext was written to the arena (`outAt`); `ciphertextLength` says how much. */
+    ciphertext?: Uint8Array; ciphertextLength: number; ciphertextCrc32?: number;
+    /** The transferred plaintext's buffer, handed back for reuse. */
+    input?: ArrayBuffer;
+  }
+  | { seq: number; ok: true; op: 'repeat'; id: Uint8Array; key: Uint8Array; size: number; input?: ArrayBuffer; unused?: ArrayBuffer }
   | { seq: number; ok: true; op: 'decrypt'; plaintext: Uint8Array }
   | { seq: number; ok: false; name: string; message: string; code?: string };
 
@@ -39,12 +52,19 @@ export interface ChunkCryptoPoolOptions {
    * server's transit check) on the worker, off the uploading thread. Default false.
    */
   uploadCrc32?: boolean;
+  /**
+   * Bytes of memory shared with the workers for chunks in flight (shared-arena.ts);
+   * default 128 MiB, 0 for none (every chunk then moves by transfer). Only pages actually
+   * used are touched. When the arena is full, chunks fall back to transfers.
+   */
+  arenaBytes?: number;
 }
 
 /** What the worker gets at start. */
 export interface WorkerSetup {
   keys: ConvergenceKeys;
   uploadCrc32: boolean;
+  arena?: SharedArrayBuffer;
 }
 
 /** An encrypted chunk from the pool; `ciphertextCrc32` is set when the pool computes upload checksums. */
@@ -80,6 +100,8 @@ const FREE_LIST_MAX = 16;
  * ~1 s of the main thread, with a 16-buffer free list.
  */
 const FREE_OUTPUT_BYTES = 160 * 1024 * 1024;
+/** Memory shared with the workers (see ChunkCryptoPoolOptions.arenaBytes). */
+const DEFAULT_ARENA_BYTES = 128 * 1024 * 1024;
 /** Ciphertext buffers are allocated in multiples of this (a 1 MiB chunk does not pin 4 MiB). */
 const OUTPUT_UNIT = 256 * 1024;
 
@@ -98,6 +120,7 @@ export class ChunkCryptoPool {
   readonly #uploadCrc32: boolean;
   readonly #slots: Slot[] = [];
   readonly #maxChunk: number;
+  readonly #arena: SharedArena | undefined;
   /** Plaintext buffers (each maxChunk bytes) that came back from workers. */
   readonly #freeInputs: ArrayBuffer[] = [];
   /** Ciphertext buffers given back through release(), and their total bytes. */
@@ -118,16 +141,22 @@ export class ChunkCryptoPool {
     if (!Number.isInteger(size) || size < 0) throw new RangeError('ChunkCryptoPool: workers must be a non-negative integer');
     this.size = size;
     this.#maxChunk = options.maxChunkSize ?? 4 * 1024 * 1024;
+    const arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
+    this.#arena = size > 0 && arenaBytes > 0 ? new SharedArena(arenaBytes) : undefined;
     for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
   }
 
   /**
-   * A buffer for the next chunk's plaintext (`size` ≤ maxChunkSize bytes), recycled from
-   * chunks the workers are done with. Pass it to {@link encrypt}, which then moves it to a
-   * worker without copying. The splitter of encryptStream/encryptFile uses this.
+   * A buffer for the next chunk's plaintext (`size` ≤ maxChunkSize bytes): a piece of the
+   * memory shared with the workers, or a buffer recycled from chunks the workers are done
+   * with. Pass it to {@link encrypt} or {@link encryptOrSkip}, which hand it to a worker
+   * without copying and take it back once the chunk is encrypted (do not keep it). The
+   * splitter of encryptStream/encryptFile and the SDK's FileChunker use this.
    */
   allocatePlaintext(size: number): Uint8Array {
     if (size > this.#maxChunk) return new Uint8Array(size);
+    const shared = this.#arena?.alloc(size);
+    if (shared !== undefined) return shared;
     const buffer = this.#freeInputs.pop() ?? new ArrayBuffer(this.#maxChunk);
     this.#owned.add(buffer);
     return new Uint8Array(buffer, 0, size);
@@ -138,6 +167,7 @@ export class ChunkCryptoPool {
    * an unreleased buffer is simply garbage-collected). The chunk must not be used after.
    */
   release(chunk: { ciphertext: Uint8Array }): void {
+    if (this.#arena?.free(chunk.ciphertext) === true) return;
     const { buffer } = chunk.ciphertext;
     if (!(buffer instanceof ArrayBuffer) || this.#freeOutputBytes + buffer.byteLength > FREE_OUTPUT_BYTES) return;
     // A buffer handed back twice would later hold two chunks at once: keep each once.
@@ -174,7 +204,7 @@ export class ChunkCryptoPool {
   }
 
   #spawn(): Slot {
-    const setup: WorkerSetup = { keys: this.#keys, uploadCrc32: this.#uploadCrc32 };
+    const setup: WorkerSetup = { keys: this.#keys, uploadCrc32: this.#uploadCrc32, ...(this.#arena === undefined ? {} : { arena: this.#arena.buffer }) };
     const worker = new Worker(workerUrl, { workerData: setup });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
@@ -227,6 +257,12 @@ export class ChunkCryptoPool {
    * the uploader anyway. Guarantee: a repeat is only returned for a chunk whose first
    * occurrence was submitted earlier in the same session (and, resolved in submission
    * order, came back first with its ciphertext).
+   *
+   * The caller must {@link release} each returned chunk once done with its ciphertext: here
+   * the ciphertext may live in the memory shared with the workers, which only release()
+   * gives back (an unreleased one is not reused; when the arena runs out, chunks fall back
+   * to transferred buffers — slower, never wrong). {@link encrypt} never uses the arena for
+   * ciphertext, so its callers need not release.
    */
   encryptOrSkip(plaintext: Uint8Array, session: number): Promise<PooledChunk | RepeatedChunk> {
     return this.#encrypt(plaintext, session);
@@ -248,18 +284,68 @@ export class ChunkCryptoPool {
       this.#recycleInput(plaintext);
       return this.#uploadCrc32 ? { ...chunk, ciphertextCrc32: crc32(chunk.ciphertext) } : chunk;
     }
-    const out = this.#output(assetChunkCiphertextSize(plaintext.length));
-    const bytes = this.#sendable(plaintext);
-    const reply = await this.#dispatch({ seq: ++this.#seq, op: 'encrypt', plaintext: bytes, out, ...(session === undefined ? {} : { session }) }, [bytes.buffer, out]);
+    return this.#encryptOnWorker(plaintext, session);
+  }
+
+  /**
+   * The worker half of #encrypt. Plaintext from allocatePlaintext's arena is named by
+   * offset, anything else moves by transfer (or copy, see #sendable); the ciphertext goes to
+   * the arena only for encryptOrSkip (whose callers release) and only while there is room.
+   */
+  async #encryptOnWorker(plaintext: Uint8Array, session: number | undefined): Promise<PooledChunk | RepeatedChunk> {
+    const arena = this.#arena;
+    const plaintextShared = arena?.owns(plaintext) === true;
+    const ciphertextSize = assetChunkCiphertextSize(plaintext.length);
+    const outShared = session === undefined ? undefined : arena?.alloc(ciphertextSize);
+    const request: Extract<WorkerRequest, { op: 'encrypt' }> = { seq: ++this.#seq, op: 'encrypt', ...(session === undefined ? {} : { session }) };
+    const transfer: ArrayBuffer[] = [];
+    if (plaintextShared) {
+      request.at = plaintext.byteOffset;
+      request.length = plaintext.length;
+    } else {
+      const bytes = this.#sendable(plaintext);
+      request.plaintext = bytes;
+      transfer.push(bytes.buffer);
+    }
+    if (outShared !== undefined) {
+      request.outAt = outShared.byteOffset;
+      request.outLength = outShared.length;
+    } else {
+      request.out = this.#output(ciphertextSize);
+      transfer.push(request.out);
+    }
+    let reply: WorkerReply;
+    try {
+      reply = await this.#dispatch(request, transfer);
+    } catch (error) {
+      if (outShared !== undefined) arena!.free(outShared);
+      throw error;
+    } finally {
+      // The worker has answered (or is gone): its view of the plaintext is no longer read.
+      if (plaintextShared) arena.free(plaintext);
+    }
+    const keepCiphertext = reply.ok && reply.op === 'encrypt';
+    if (outShared !== undefined && !keepCiphertext) arena!.free(outShared);
     if (!reply.ok) throw rebuildError(reply);
     if (reply.op === 'decrypt') throw new Error('chunk crypto worker answered the wrong operation');
-    if (reply.input.byteLength === this.#maxChunk && this.#freeInputs.length < FREE_LIST_MAX) this.#freeInputs.push(reply.input);
+    if (reply.input !== undefined && reply.input.byteLength === this.#maxChunk && this.#freeInputs.length < FREE_LIST_MAX) this.#freeInputs.push(reply.input);
     if (reply.op === 'repeat') {
       if (reply.unused !== undefined) this.release({ ciphertext: new Uint8Array(reply.unused) });
       return { id: reply.id, key: reply.key, size: reply.size, repeat: true };
     }
+    let ciphertext: Uint8Array;
+    if (outShared !== undefined) {
+      if (reply.ciphertextLength !== outShared.length) {
+        arena!.free(outShared);
+        throw new Error('chunk crypto worker wrote a ciphertext of an unexpected length');
+      }
+      ciphertext = outShared;
+    } else {
+      if (reply.ciphertext === undefined) throw new Error('chunk crypto worker sent no ciphertext');
+      ciphertext = reply.ciphertext;
+    }
     return {
-      id: reply.id, key: reply.key, size: reply.size, ciphertext: reply.ciphertext,
+      id: reply.id, key: reply.key, size: reply.size, ciphertext,
       ...(reply.ciphertextCrc32 === undefined ? {} : { ciphertextCrc32: reply.ciphertextCrc32 }),
     };
   }

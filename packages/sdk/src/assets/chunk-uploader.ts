@@ -199,7 +199,11 @@ export class ChunkUploader {
   }
 }
 
-/** Memory a queued chunk pins: its whole buffer (a recycled buffer may be larger than the chunk). */
+/**
+ * Memory a queued chunk pins: its whole buffer (a recycled buffer may be larger than the
+ * chunk) — or, for a view of the memory the crypto pool shares with its workers, the view.
+ */
 function heldBytes(chunk: UploadChunk): number {
-  return chunk.ciphertext.buffer.byteLength;
+  const { buffer } = chunk.ciphertext;
+  return buffer instanceof SharedArrayBuffer ? chunk.ciphertext.byteLength : buffer.byteLength;
 }
