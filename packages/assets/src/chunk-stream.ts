@@ -8,8 +8,12 @@
 import { open } from 'node:fs/promises';
 import type { FastCdc } from './fastcdc.js';
 
-/** Where emitted chunks live: `size` bytes the splitter may fill and hand out. */
-export type ChunkAllocator = (size: number) => Uint8Array;
+/**
+ * Where emitted chunks live: `size` bytes the splitter may fill and hand out. `phase` is the
+ * source's address modulo 8 for the copy that fills it (a hint: memory shared with workers
+ * copies fastest at the same phase, see shared-arena.ts).
+ */
+export type ChunkAllocator = (size: number, phase?: number) => Uint8Array;
 
 const freshBuffer: ChunkAllocator = (size) => new Uint8Array(size);
 
@@ -59,7 +63,7 @@ export class ChunkSplitter {
 
   #emit(): Uint8Array {
     const length = this.#cdc.cutPoint(this.#window, this.#start, this.#end);
-    const chunk = this.#allocate(length);
+    const chunk = this.#allocate(length, (this.#window.byteOffset + this.#start) & 7);
     chunk.set(this.#window.subarray(this.#start, this.#start + length));
     this.#start += length;
     return chunk;

@@ -151,11 +151,12 @@ export class ChunkCryptoPool {
    * memory shared with the workers, or a buffer recycled from chunks the workers are done
    * with. Pass it to {@link encrypt} or {@link encryptOrSkip}, which hand it to a worker
    * without copying and take it back once the chunk is encrypted (do not keep it). The
-   * splitter of encryptStream/encryptFile and the SDK's FileChunker use this.
+   * splitter of encryptStream/encryptFile and the SDK's FileChunker use this. `phase`:
+   * the address modulo 8 of the bytes the caller will copy in (shared-arena.ts says why).
    */
-  allocatePlaintext(size: number): Uint8Array {
+  allocatePlaintext(size: number, phase = 0): Uint8Array {
     if (size > this.#maxChunk) return new Uint8Array(size);
-    const shared = this.#arena?.alloc(size);
+    const shared = this.#arena?.alloc(size, phase & 7);
     if (shared !== undefined) return shared;
     const buffer = this.#freeInputs.pop() ?? new ArrayBuffer(this.#maxChunk);
     this.#owned.add(buffer);
@@ -296,7 +297,9 @@ export class ChunkCryptoPool {
     const arena = this.#arena;
     const plaintextShared = arena?.owns(plaintext) === true;
     const ciphertextSize = assetChunkCiphertextSize(plaintext.length);
-    const outShared = session === undefined ? undefined : arena?.alloc(ciphertextSize);
+    // Phase 7: the worker copies each segment's AES output (an 8-aligned node Buffer) to
+    // offset 1 + i × (64 KiB + 16) of the ciphertext, which then lands on a word boundary.
+    const outShared = session === undefined ? undefined : arena?.alloc(ciphertextSize, 7);
     const request: Extract<WorkerRequest, { op: 'encrypt' }> = { seq: ++this.#seq, op: 'encrypt', ...(session === undefined ? {} : { session }) };
     const transfer: ArrayBuffer[] = [];
     if (plaintextShared) {

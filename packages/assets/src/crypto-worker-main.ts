@@ -52,8 +52,11 @@ port.on('message', (request: WorkerRequest) => {
       }
       // Chunk v1 adds at most 1 + 16 per 64 KiB to the padded size, which is ≤ 1.125 n + 4.
       const out = outShared ?? (request.out === undefined ? undefined : new Uint8Array(request.out));
+      // The padded form puts the plaintext at offset 4: start the scratch so that copy keeps
+      // the plaintext's alignment (a shared-memory copy is word-wise only then: shared-arena.ts).
+      const shift = (plaintext.byteOffset - 4) & 7;
       const chunk = sealAssetChunk(ref, plaintext, {
-        padded: scratchOf(plaintext.length + (plaintext.length >>> 3) + 8),
+        padded: scratchOf(plaintext.length + (plaintext.length >>> 3) + 16).subarray(shift),
         ...(out === undefined ? {} : { out }),
       });
       // Only ciphertext written into the shared view may be answered by length alone.

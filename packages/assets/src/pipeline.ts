@@ -20,12 +20,12 @@ export function createChunker(secrets: Pick<AssetSecrets, 'chunkerSeed'>, sizes:
 
 /** Chunks and encrypts a file, yielding encrypted chunks in file order; memory stays flat. */
 export function encryptFile(path: string, chunker: FastCdc, pool: ChunkCryptoPool): AsyncGenerator<PooledChunk> {
-  return encryptChunks(chunkFile(path, chunker, (size) => pool.allocatePlaintext(size)), pool);
+  return encryptChunks(chunkFile(path, chunker, (size, phase) => pool.allocatePlaintext(size, phase)), pool);
 }
 
 /** Chunks and encrypts a byte stream, in order. */
 export function encryptStream(source: AsyncIterable<Uint8Array>, chunker: FastCdc, pool: ChunkCryptoPool): AsyncGenerator<PooledChunk> {
-  return encryptChunks(chunkStream(source, chunker, (size) => pool.allocatePlaintext(size)), pool);
+  return encryptChunks(chunkStream(source, chunker, (size, phase) => pool.allocatePlaintext(size, phase)), pool);
 }
 
 /** The manifest of a file from its chunk refs in order (sizes are summed, not trusted). */

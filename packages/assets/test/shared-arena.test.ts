@@ -50,6 +50,21 @@ describe('SharedArena', () => {
     expect(arena.owns(view)).toBe(false);
   });
 
+  it('places a view at the asked phase past a word boundary (fast shared-memory copies), and frees it', () => {
+    const arena = new SharedArena(4 * ARENA_UNIT);
+    const a = arena.alloc(ARENA_UNIT, 7)!;
+    expect(a.byteOffset % 8).toBe(7);
+    expect(a.length).toBe(ARENA_UNIT);
+    // ARENA_UNIT + 7 bytes need two units.
+    expect(arena.usedBytes).toBe(2 * ARENA_UNIT);
+    const b = arena.alloc(5, 3)!;
+    expect(b.byteOffset).toBe(2 * ARENA_UNIT + 3);
+    expect(arena.free(a)).toBe(true);
+    expect(arena.free(b)).toBe(true);
+    expect(arena.usedBytes).toBe(0);
+    expect(() => arena.alloc(1, 8)).toThrow(RangeError);
+  });
+
   it('refuses an arena smaller than one unit', () => {
     expect(() => new SharedArena(ARENA_UNIT - 1)).toThrow(RangeError);
   });

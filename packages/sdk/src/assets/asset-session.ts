@@ -123,7 +123,7 @@ export class AssetSession {
     const { chunker } = engine;
     const pool = options.expectedBytes !== undefined && options.expectedBytes <= INLINE_MAX_BYTES ? engine.inline : await engine.pool();
     const { inOrder } = await assetsModule();
-    const splitter = new FileChunker(chunker, (size) => pool.allocatePlaintext(size));
+    const splitter = new FileChunker(chunker, (size, phase) => pool.allocatePlaintext(size, phase));
     const input = (source: AssetSource): string | AsyncIterable<Uint8Array> => (source instanceof Uint8Array ? single(source) : source);
 
     async function* items(): AsyncGenerator<Item<T>> {

@@ -16,13 +16,14 @@ const READ_SIZE = 1 << 20;
 
 export class FileChunker {
   readonly #cdc: FastCdc;
-  readonly #allocate: (size: number) => Uint8Array;
+  /** `phase`: the copy's source address modulo 8 (see @coffer/assets ChunkAllocator). */
+  readonly #allocate: (size: number, phase: number) => Uint8Array;
   readonly #window: Uint8Array;
   #start = 0;
   #end = 0;
   #busy = false;
 
-  constructor(cdc: FastCdc, allocate: (size: number) => Uint8Array) {
+  constructor(cdc: FastCdc, allocate: (size: number, phase: number) => Uint8Array) {
     this.#cdc = cdc;
     this.#allocate = allocate;
     this.#window = new Uint8Array(2 * cdc.sizes.max);
@@ -91,7 +92,7 @@ export class FileChunker {
 
   #emit(): Uint8Array {
     const length = this.#cdc.cutPoint(this.#window, this.#start, this.#end);
-    const chunk = this.#allocate(length);
+    const chunk = this.#allocate(length, (this.#window.byteOffset + this.#start) & 7);
     chunk.set(this.#window.subarray(this.#start, this.#start + length));
     this.#start += length;
     return chunk;

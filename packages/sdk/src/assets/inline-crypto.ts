@@ -12,7 +12,8 @@ import type { PooledChunk, RepeatedChunk } from '@coffer/assets';
 export interface ChunkEncryptor {
   /** Worker threads (0: this thread). */
   readonly size: number;
-  allocatePlaintext(size: number): Uint8Array;
+  /** `phase`: where the bytes that will fill it sit modulo 8 (a hint, see @coffer/assets ChunkAllocator). */
+  allocatePlaintext(size: number, phase?: number): Uint8Array;
   encrypt(plaintext: Uint8Array): Promise<PooledChunk>;
   /** encrypt, or a {@link RepeatedChunk} (hashed only) for an id already encrypted in `session` (worker pool). */
   encryptOrSkip(plaintext: Uint8Array, session: number): Promise<PooledChunk | RepeatedChunk>;
