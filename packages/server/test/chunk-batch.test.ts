@@ -13,6 +13,7 @@ import {
   readChunkBatch, type BatchChunk,
 } from '../src/assets/chunk-batch.js';
 import { MAX_CHUNK_UPLOAD_BYTES } from '../src/assets/asset-wire.js';
+import { BufferPool } from '../src/assets/buffer-pool.js';
 import { CloudError } from '../src/http/cloud-error.js';
 
 interface Frame {
@@ -145,6 +146,39 @@ describe('Chunk batch v1 reader', () => {
     expect(chunks[0]!.parts).toContain(pieces[2]);
     expect(chunks[0]!.parts.length).toBeGreaterThan(1);
     expect(chunks[0]!.parts.reduce((n, p) => n + p.length, 0)).toBe(100_000);
+  });
+
+  it('with a pool: each chunk is one pooled buffer holding its bytes, and a buffer given back is reused without mixing chunks', async () => {
+    const pool = new BufferPool({ unit: 64 * 1024, keepBytes: 1024 * 1024 });
+    const frames = [randomFrame(0), randomFrame(41), randomFrame(70_000), randomFrame(3000)];
+    const body = encodeBatch(frames);
+    const expected = frames.map((f) => ({ chunkId: Buffer.from(f.id).toString('base64url'), size: f.ciphertext.length, hex: Buffer.from(f.ciphertext).toString('hex') }));
+    const seen = new Set<Buffer>();
+    for (const size of [1, 39, 40, 1000, 65_536, body.length]) {
+      const chunks = await readChunkBatch(piecesOf(cut(body, size)), pool);
+      expect(summary(chunks), `pieces of ${size}`).toEqual(expected);
+      for (const chunk of chunks) {
+        if (chunk.size === 0) {
+          expect(chunk.buffer).toBeUndefined();
+          continue;
+        }
+        expect(chunk.parts).toHaveLength(1);
+        expect(chunk.parts[0]!.buffer).toBe(chunk.buffer!.buffer);
+        seen.add(chunk.buffer!);
+      }
+      for (const chunk of chunks) if (chunk.buffer !== undefined) pool.give(chunk.buffer);
+    }
+    // Six bodies of three non-empty chunks came out of three buffers, reused each time.
+    expect(seen.size).toBe(3);
+  });
+
+  it('with a pool, a buffer still held by an earlier batch is never handed to the next one', async () => {
+    const pool = new BufferPool({ unit: 64 * 1024, keepBytes: 1024 * 1024 });
+    const first = await readChunkBatch(piecesOf([encodeBatch([randomFrame(1000)])]), pool);
+    const frame = randomFrame(1000);
+    const second = await readChunkBatch(piecesOf([encodeBatch([frame])]), pool);
+    expect(second[0]!.buffer).not.toBe(first[0]!.buffer);
+    expect(Buffer.from(first[0]!.parts[0]!).equals(Buffer.from(frame.ciphertext))).toBe(false);
   });
 
   it('a frame of length 0 is a chunk of 0 bytes with no parts (CRC-32 of nothing is 0)', async () => {

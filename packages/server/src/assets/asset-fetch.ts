@@ -15,7 +15,7 @@
  * Why recycled buffers: streaming each blob from the store (an fs read stream) allocated a
  * fresh 1 MiB Buffer per read. Those are external memory, which V8 counts toward its
  * garbage-collection trigger: a 1.1 GB restore cost the server ~40 full (mark-compact)
- * collections and ~1.5 s of CPU. Buffers from {@link FramePool} are allocated once and
+ * collections and ~1.5 s of CPU. Buffers from {@link BufferPool} are allocated once and
  * reused, so a steady restore allocates almost nothing.
  */
 import type { ServerResponse } from 'node:http';
@@ -28,6 +28,7 @@ import { paramsSchema } from '../routes/body-schemas.js';
 import { assetDb, num, type AnyKysely } from './asset-tables.js';
 import { requireOwner } from './asset-owner.js';
 import { isChunkId } from './asset-wire.js';
+import { BufferPool } from './buffer-pool.js';
 
 const ROUTE = '/database/1/:container/:environment/:database/assets/fetch';
 /** 1000 ids of 43 characters, quoted and separated, fit well inside. */
@@ -74,45 +75,6 @@ const HELD_PER_RESPONSE = 2;
 /** Never written to (shared by every response). */
 const NOT_FOUND_FRAME = Buffer.from([AssetFetch.status.notFound, 0, 0, 0, 0]);
 
-/**
- * The free list of frame buffers, shared by every request of the route. A buffer is taken
- * for one frame and given back only once the socket is done with it (the write callback):
- * until then libuv may still be sending from its memory.
- */
-class FramePool {
-  readonly #free: Buffer[] = [];
-  #freeBytes = 0;
-
-  /** A buffer of at least `bytes` (a free one if any fits, the smallest such). */
-  take(bytes: number): Buffer {
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i += 1) {
-      const length = this.#free[i]!.length;
-      if (length >= bytes && (best < 0 || length < this.#free[best]!.length)) best = i;
-    }
-    if (best < 0) {
-      // Zero-filled: whatever a store reports, a frame never carries old process memory (a
-      // reused buffer holds only earlier frames' bytes).
-      return Buffer.alloc(Math.ceil(bytes / FRAME_UNIT) * FRAME_UNIT);
-    }
-    const [buffer] = this.#free.splice(best, 1);
-    this.#freeBytes -= buffer!.length;
-    return buffer!;
-  }
-
-  give(buffer: Buffer): void {
-    this.#free.push(buffer);
-    this.#freeBytes += buffer.length;
-    // Over budget: drop the smallest (the largest fit every chunk).
-    while (this.#freeBytes > POOL_FREE_BYTES) {
-      let smallest = 0;
-      for (let i = 1; i < this.#free.length; i += 1) if (this.#free[i]!.length < this.#free[smallest]!.length) smallest = i;
-      this.#freeBytes -= this.#free[smallest]!.length;
-      this.#free.splice(smallest, 1);
-    }
-  }
-}
-
 /** Resolves once `out` wants more (or throws once the client is gone): the backpressure of a response. */
 function drained(out: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -148,7 +110,7 @@ function drained(out: ServerResponse): Promise<void> {
  * that fails throws, and the caller cuts the connection: the client sees a truncated
  * answer, never a frame of the wrong length.
  */
-async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: FramePool, chunkIds: readonly string[], stored: ReadonlyMap<string, StoredChunk>): Promise<void> {
+async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPool, chunkIds: readonly string[], stored: ReadonlyMap<string, StoredChunk>): Promise<void> {
   let held = 0;
   let onReturn: (() => void) | undefined;
   const returned = (buffer: Buffer) => (error?: Error | null): void => {
@@ -206,7 +168,7 @@ async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: FramePoo
 
 export async function registerAssetFetchRoute(app: FastifyInstance, deps: AssetFetchDeps): Promise<void> {
   // One free list for every request: buffers outlive the response that allocated them.
-  const pool = new FramePool();
+  const pool = new BufferPool({ unit: FRAME_UNIT, keepBytes: POOL_FREE_BYTES });
   await app.register((scope, _opts, done) => {
     scope.setErrorHandler((error, request, reply) => {
       if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -230,8 +230,12 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
 
       // 2. The bytes, each atomically and durably (a crash leaves pending rows whose lease
       // runs out: GC cleans them). Concurrently: the file store's fsyncs overlap on the
-      // thread pool, S3 PUTs overlap on the network.
-      await Promise.all(chunks.map((c) => blobs.put(blobIdOf(userId, c.chunkId), c.parts)));
+      // thread pool, S3 PUTs overlap on the network. All settle before this returns or
+      // throws: a caller may reuse the chunks' buffers then (upload-batch's pool), and a
+      // write still running from one of them would store another chunk's bytes.
+      const writes = await Promise.allSettled(chunks.map((c) => blobs.put(blobIdOf(userId, c.chunkId), c.parts)));
+      const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
 
       // 3. Stored — one statement; a row GC claimed meanwhile (impossible while the lease
       // holds, unless the upload outlived it) matches nothing and fails the batch. On

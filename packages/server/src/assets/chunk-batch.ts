@@ -9,16 +9,19 @@
  * CRC-32 (IEEE, as zlib computes it) catches corruption in transit before a chunk is
  * acknowledged; it is not a security check — the client's AEAD is, on download.
  *
- * The reader is a pure parser over the body's pieces and copies nothing: a chunk is the
- * list of views into the network buffers its bytes arrived in, written to the blob store
- * with one writev. (Copying each chunk into a buffer of its own cost a memcpy of every
- * byte plus a multi-MiB allocation per chunk, and the garbage collector more than both.)
- * It enforces the limits as it goes, so an oversized or lying body fails before it is
- * read to the end.
+ * The reader is a parser over the body's pieces. Given a BufferPool it copies each chunk
+ * into a pooled buffer as its bytes arrive, so the network's Buffers die young (a
+ * scavenge frees them) instead of living until the batch is durable — held that long they
+ * were promoted, and their external memory cost the server a full GC every few batches
+ * (buffer-pool.ts). Without a pool a chunk is the list of views into the network buffers
+ * its bytes arrived in. Either way it is written to the blob store with one writev. It
+ * enforces the limits as it goes, so an oversized or lying body fails before it is read
+ * to the end.
  */
 import { crc32 } from 'node:zlib';
 import { CloudError } from '../http/cloud-error.js';
 import { MAX_CHUNK_UPLOAD_BYTES } from './asset-wire.js';
+import type { BufferPool } from './buffer-pool.js';
 
 export const CHUNK_BATCH_VERSION = 1;
 /** id (32) ‖ length (4) ‖ crc32 (4). */
@@ -37,23 +40,26 @@ export interface BatchChunk {
   readonly parts: readonly Uint8Array[];
   /** Bytes in all parts. */
   readonly size: number;
+  /** The pooled buffer `parts` views, when read with a pool: give it back once the chunk is written. */
+  readonly buffer?: Buffer;
 }
 
 const badBatch = (reason: string): CloudError => new CloudError('BAD_REQUEST', `chunk batch: ${reason}`);
 const tooLarge = (reason: string): CloudError => new CloudError('LIMIT_EXCEEDED', `chunk batch: ${reason}`);
 
 /**
- * Reads a whole Chunk batch v1 body.
+ * Reads a whole Chunk batch v1 body; with `pool`, each chunk's bytes are copied into a
+ * buffer of the pool (BatchChunk.buffer), which the caller gives back once it is written.
  * @throws CloudError BAD_REQUEST (unknown version, truncated frame, CRC mismatch, a chunk id
  *   twice, empty batch) or LIMIT_EXCEEDED (a chunk, the chunk count or the body too large).
  */
-export async function readChunkBatch(body: AsyncIterable<Uint8Array>): Promise<BatchChunk[]> {
+export async function readChunkBatch(body: AsyncIterable<Uint8Array>, pool?: BufferPool): Promise<BatchChunk[]> {
   const chunks: BatchChunk[] = [];
   const seen = new Set<string>();
   const header = Buffer.alloc(CHUNK_BATCH_FRAME_HEADER);
   let headerFill = 0;
   let version = -1;
-  let current: { chunkId: string; parts: Uint8Array[]; size: number; declaredCrc: number; crc: number; fill: number } | undefined;
+  let current: { chunkId: string; parts: Uint8Array[]; size: number; declaredCrc: number; crc: number; fill: number; buffer?: Buffer } | undefined;
   let total = 0;
   let ciphertext = 0;
 
@@ -67,7 +73,7 @@ export async function readChunkBatch(body: AsyncIterable<Uint8Array>): Promise<B
     if (ciphertext > MAX_BATCH_CIPHERTEXT_BYTES) throw tooLarge(`at most ${MAX_BATCH_CIPHERTEXT_BYTES} bytes of chunks per batch`);
     if (seen.has(chunkId)) throw badBatch(`chunk ${chunkId} appears twice`);
     seen.add(chunkId);
-    current = { chunkId, parts: [], size: length, declaredCrc: crc, crc: 0, fill: 0 };
+    current = { chunkId, parts: [], size: length, declaredCrc: crc, crc: 0, fill: 0, ...(pool === undefined || length === 0 ? {} : { buffer: pool.take(length) }) };
     headerFill = 0;
     if (length === 0) finishFrame();
   };
@@ -77,7 +83,8 @@ export async function readChunkBatch(body: AsyncIterable<Uint8Array>): Promise<B
     if (frame.crc !== frame.declaredCrc) {
       throw badBatch(`chunk ${frame.chunkId} does not match its CRC-32 (corrupted in transit?); upload it again`);
     }
-    chunks.push({ chunkId: frame.chunkId, parts: frame.parts, size: frame.size });
+    if (frame.buffer === undefined) chunks.push({ chunkId: frame.chunkId, parts: frame.parts, size: frame.size });
+    else chunks.push({ chunkId: frame.chunkId, parts: [frame.buffer.subarray(0, frame.size)], size: frame.size, buffer: frame.buffer });
   };
 
   for await (const piece of body) {
@@ -99,7 +106,8 @@ export async function readChunkBatch(body: AsyncIterable<Uint8Array>): Promise<B
       } else {
         const take = Math.min(current.size - current.fill, piece.length - offset);
         const part = offset === 0 && take === piece.length ? piece : piece.subarray(offset, offset + take);
-        current.parts.push(part);
+        if (current.buffer === undefined) current.parts.push(part);
+        else current.buffer.set(part, current.fill);
         current.crc = crc32(part, current.crc);
         current.fill += take;
         offset += take;
