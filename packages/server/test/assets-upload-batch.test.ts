@@ -294,6 +294,42 @@ for (const backend of testBackends()) {
       expect(await service.chunkBytes(userId)).toBe(8 * MAX_BATCH_CHUNKS * 3);
     });
 
+    it('a failed blob write fails the batch only once every other write of it has settled (its buffers may be reused then)', async () => {
+      const failing = randomBytes(32).toString('base64url');
+      let running = 0;
+      let releaseSlow!: () => void;
+      const slowGate = new Promise<void>((resolve) => { releaseSlow = resolve; });
+      const base = discardingBlobs();
+      const blobs: BlobStore = {
+        ...base,
+        put: async (id, data) => {
+          running++;
+          try {
+            if (id.startsWith(failing)) throw new Error('disk full');
+            await slowGate;
+            return await base.put(id, data);
+          } finally {
+            running--;
+          }
+        },
+      };
+      const service = createAssetService({ store, blobs });
+      const frame = (chunkId: string): BatchChunk => ({ chunkId, parts: [Uint8Array.of(1, 2, 3)], size: 3 });
+      const ids = Array.from({ length: 4 }, () => randomBytes(32).toString('base64url'));
+      // Blob ids start with the chunk id: the write of `failing` fails at once.
+      let settled = false;
+      const upload = service.uploadBatch(`settle-${backend.name}`, [...ids, failing].map(frame)).finally(() => { settled = true; });
+      upload.catch(() => undefined);
+      // Let the failing put reject while the others wait at the gate.
+      for (let i = 0; i < 50 && running < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(running).toBe(4);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(settled).toBe(false);
+      releaseSlow();
+      await expect(upload).rejects.toThrow('disk full');
+      expect(running).toBe(0);
+    });
+
     it('past the quota: QUOTA_EXCEEDED and nothing of that batch is stored or charged', async () => {
       const { token, userId } = await newUser();
       // Seven largest chunks per batch (≈ 29 MiB); the third batch crosses 64 MiB.
