@@ -20,7 +20,7 @@ import type { BlobReadStream, BlobStore } from '@coffer/blobs';
 import { isBlobNotFound } from '@coffer/blobs';
 import { dialectKindOf, type DialectKind } from '@coffer/storage';
 import { CloudError } from '../http/cloud-error.js';
-import { assetDb, num, type AnyKysely, type AssetDb } from './asset-tables.js';
+import { assetDb, num, type AnyKysely, type AssetDb, type ChunkState } from './asset-tables.js';
 import type { BatchChunk } from './chunk-batch.js';
 import { isChunkId, MAX_CHUNK_UPLOAD_BYTES, type AssetsUploadResponse } from './asset-wire.js';
 
@@ -107,6 +107,15 @@ function unique(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
 
+/**
+ * Chunk ids ascending by code unit — bytewise, as ids are ASCII (checkIds) — the order
+ * PostgreSQL locks chunk rows in (`chunkIdOrder`). Ids are sorted before they are cut into
+ * statement batches, so successive batches also go in ascending order.
+ */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function batches<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
@@ -127,8 +136,48 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
   const defaultGrace = options.graceMs ?? 60 * 60 * 1000;
   const now = options.now ?? Date.now;
 
+  /**
+   * The order chunk rows are locked in: by chunk id, bytewise (`collate "C"`) whatever the
+   * database's default collation, so that it agrees with `compareIds` — the order batches
+   * are cut in — and the batches of one transaction, each locked in this order, make one
+   * ascending order across statements. SQLite compares text bytewise already.
+   */
+  const chunkIdOrder = kind === 'postgres' ? sql<string>`chunk_id collate "C"` : sql<string>`chunk_id`;
+
+  /**
+   * The right side of `chunk_id in (…)` in a multi-row UPDATE of one user's chunks. An
+   * UPDATE locks rows in the order it scans them, so two transactions updating the same
+   * rows can each hold one the other waits for (PostgreSQL: "deadlock detected", tested) —
+   * e.g. a records commit (its check runs inside the commit transaction) against an upload
+   * or another commit naming the chunks in another order. On PostgreSQL a sub-select
+   * therefore locks the rows first, in chunk-id order, as the upload claim does. It is
+   * narrowed by `state` like the UPDATE, so it locks no row the UPDATE would skip (in
+   * particular none the collector holds while it deletes it). SQLite serialises writers:
+   * the ids as they are.
+   */
+  const inLockOrder = (exec: AssetDb, userId: string, batch: string[], state: readonly ['=' | '!=', ChunkState]) =>
+    kind === 'postgres'
+      ? exec.selectFrom('asset_chunks').select('chunk_id')
+        .where('user_id', '=', userId).where('chunk_id', 'in', batch).where('state', state[0], state[1])
+        .orderBy(chunkIdOrder).forUpdate()
+      : batch;
+
   /** `lease_until = max(lease_until, until)`. */
   const leaseAtLeast = (until: number) => sql<number>`case when lease_until < ${until} then ${until} else lease_until end`;
+
+  /**
+   * Locks the user's `usage` row (creating it if missing) before any of their chunk rows.
+   * A records commit takes `usage` first and then, in its check, the chunk rows; a claim or
+   * a collection that took chunk rows first and `usage` last (in addUsage) could each hold
+   * what the other waits for (PostgreSQL: "deadlock detected", tested). One order for all:
+   * `usage`, then chunks by id. SQLite serialises writers: nothing to do.
+   */
+  async function lockUsage(trx: AssetDb, userId: string): Promise<void> {
+    if (kind !== 'postgres') return;
+    const subject = quotaSubject(userId);
+    await trx.insertInto('usage').values({ subject, bytes: 0 }).onConflict((oc) => oc.column('subject').doNothing()).execute();
+    await trx.selectFrom('usage').select('bytes').where('subject', '=', subject).forUpdate().execute();
+  }
 
   async function addUsage(trx: AssetDb, userId: string, delta: number, limit: number): Promise<void> {
     if (delta === 0) return;
@@ -145,13 +194,15 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
 
   async function extendLeases(exec: AssetDb, userId: string, chunkIds: readonly string[], until: number): Promise<Set<string>> {
     const found = new Set<string>();
-    for (const batch of batches(chunkIds)) {
+    // In chunk-id order (sorted, then each batch locked in order): the commit check runs
+    // inside the records transaction and holds these locks until it commits.
+    for (const batch of batches([...chunkIds].sort(compareIds))) {
       const rows = await exec
         .updateTable('asset_chunks')
         .set({ lease_until: leaseAtLeast(until) })
         .where('user_id', '=', userId)
         .where('state', '=', 'stored')
-        .where('chunk_id', 'in', batch)
+        .where('chunk_id', 'in', inLockOrder(exec, userId, batch, ['=', 'stored']))
         .returning('chunk_id')
         .execute();
       for (const row of rows) found.add(row.chunk_id);
@@ -192,8 +243,9 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
       // re-upload, or a concurrent upload of the same chunk) are locked and updated one by one.
       // Rows are taken in chunk-id order: two batches sharing chunks in different orders
       // would otherwise each hold a row the other waits for (PostgreSQL: deadlock, tested).
-      const claimOrder = [...chunks].sort((a, b) => (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0));
+      const claimOrder = [...chunks].sort((a, b) => compareIds(a.chunkId, b.chunkId));
       await db.transaction().execute(async (trx) => {
+        await lockUsage(trx, userId);
         const inserted = new Set<string>();
         for (const batch of batches(claimOrder)) {
           const rows = await trx.insertInto('asset_chunks')
@@ -212,7 +264,7 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
         if (existing.length > 0) {
           let read = trx.selectFrom('asset_chunks').select(['chunk_id', 'state', 'size'])
             .where('user_id', '=', userId).where('chunk_id', 'in', existing.map((c) => c.chunkId))
-            .orderBy('chunk_id');
+            .orderBy(chunkIdOrder);
           if (kind === 'postgres') read = read.forUpdate();
           const rows = new Map((await read.execute()).map((row) => [row.chunk_id, row]));
           for (const c of existing) {
@@ -247,9 +299,7 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
         const rows = await db.updateTable('asset_chunks')
           .set({ state: 'stored', uploaded_at: finished, lease_until: leaseAtLeast(finished + defaultGrace) })
           .where('user_id', '=', userId).where('state', '!=', 'deleting')
-          .where('chunk_id', 'in', kind === 'postgres'
-            ? db.selectFrom('asset_chunks').select('chunk_id').where('user_id', '=', userId).where('chunk_id', 'in', batch).orderBy('chunk_id').forUpdate()
-            : batch)
+          .where('chunk_id', 'in', inLockOrder(db, userId, batch, ['!=', 'deleting']))
           .returning('chunk_id')
           .execute();
         stored += rows.length;
@@ -301,6 +351,8 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
         checkIds(chunkIds);
         ids = unique(chunkIds);
       }
+      // Sorted so that the batches of the lease update below go in ascending order.
+      ids.sort(compareIds);
       for (const batch of batches(ids)) {
         await target.deleteFrom('asset_chunk_refs').where('user_id', '=', userId).where('ref', '=', ref).where('chunk_id', 'in', batch).execute();
       }
@@ -308,7 +360,8 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
       const until = now() + defaultGrace;
       for (const batch of batches(ids)) {
         await target.updateTable('asset_chunks').set({ lease_until: leaseAtLeast(until) })
-          .where('user_id', '=', userId).where('chunk_id', 'in', batch).where('state', '!=', 'deleting').execute();
+          .where('user_id', '=', userId).where('state', '!=', 'deleting')
+          .where('chunk_id', 'in', inLockOrder(target, userId, batch, ['!=', 'deleting'])).execute();
       }
     },
 
@@ -376,6 +429,7 @@ export function createAssetService(options: AssetServiceOptions): AssetService {
           }
           await blobs.delete(candidate.blob_id);
           await db.transaction().execute(async (trx) => {
+            await lockUsage(trx, candidate.user_id);
             const row = await trx.deleteFrom('asset_chunks')
               .where('user_id', '=', candidate.user_id).where('chunk_id', '=', candidate.chunk_id).where('state', '=', 'deleting')
               .returning('size')
