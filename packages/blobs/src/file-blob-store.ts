@@ -7,6 +7,14 @@
  * and fsyncs the shard directory, so a crash leaves either the old blob, the new blob or
  * an orphaned `.tmp-*` file (never listed, removed by {@link FileBlobStore.removeStaleTemporaries}),
  * never a partial blob under a real id. rename(2) within one directory is atomic on POSIX.
+ *
+ * Direct I/O: a put whose bytes are one view in {@link AlignedSlab} memory, and a getInto
+ * into such a view, use O_DIRECT when the file system takes it (aligned-slab.ts says why).
+ * A direct put writes whole 4 KiB blocks (the slack past the blob zeroed first, inside the
+ * caller's run) and truncates the file to the blob's size before the fsync; a direct read
+ * reads whole blocks, so up to the next 4 KiB boundary past the size of such a target may
+ * be overwritten. A file system that refuses O_DIRECT (tmpfs) is remembered, and every
+ * later call is buffered.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -17,6 +25,7 @@ import {
   assertBlobId, assertListOptions, BlobNotFoundError, BlobTooLargeError,
   type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
 } from './blob-store.js';
+import { alignUp, directIoRoom } from './aligned-slab.js';
 
 const TEMP_PREFIX = '.tmp-';
 const SHARD = /^[A-Za-z0-9_-]$/;
@@ -73,7 +82,12 @@ async function writeAll(handle: FileHandle, data: BlobSource): Promise<number> {
 export interface FileBlobStoreOptions {
   /** Directory that holds the shards; created if missing. */
   root: string;
+  /** Use O_DIRECT for blobs in AlignedSlab memory where the file system allows it (default true on Linux). */
+  directIo?: boolean;
 }
+
+/** O_DIRECT, where the platform has it (Linux); undefined elsewhere. */
+const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 
 export class FileBlobStore implements BlobStore {
   readonly kind = 'file';
@@ -82,8 +96,61 @@ export class FileBlobStore implements BlobStore {
   /** Shard folders that exist (they are never removed while the store is open). */
   readonly #shards = new Set<string>();
 
+  /** False once the file system refused O_DIRECT (or when turned off): every call is buffered then. */
+  #direct: boolean;
+
   constructor(options: FileBlobStoreOptions) {
     this.root = options.root;
+    this.#direct = O_DIRECT !== undefined && (options.directIo ?? true);
+  }
+
+  /** True while direct I/O is still in use (not turned off, not refused by the file system). */
+  get directIo(): boolean {
+    return this.#direct;
+  }
+
+  /** The one view a direct put writes from, if `data` qualifies: a single part with room for whole blocks. */
+  #directSource(data: BlobSource): Uint8Array | undefined {
+    if (!this.#direct) return undefined;
+    const part = data instanceof Uint8Array ? data : Array.isArray(data) && (data as readonly Uint8Array[]).length === 1 ? (data as readonly Uint8Array[])[0]! : undefined;
+    if (part === undefined || part.byteLength === 0 || directIoRoom(part) < alignUp(part.byteLength)) return undefined;
+    return part;
+  }
+
+  /**
+   * Writes `part` to a new file at `temp` with O_DIRECT and fsyncs it. Resolves false
+   * (nothing left behind) when the file system refuses O_DIRECT, which turns it off.
+   */
+  async #putDirect(temp: string, part: Uint8Array): Promise<boolean> {
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_DIRECT!, 0o600);
+    } catch (error) {
+      if (!isErrno(error, 'EINVAL')) throw error;
+      this.#direct = false;
+      return false;
+    }
+    try {
+      const size = part.byteLength;
+      const blocks = new Uint8Array(part.buffer, part.byteOffset, alignUp(size));
+      // The slack is the caller's run too (directIoRoom): zero it so no other bytes reach the disk.
+      blocks.fill(0, size);
+      let written = 0;
+      while (written < blocks.byteLength) {
+        const { bytesWritten } = await handle.write(blocks, written, blocks.byteLength - written, written);
+        written += bytesWritten;
+      }
+      await handle.truncate(size);
+      await handle.sync();
+      await handle.close();
+      return true;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      if (!isErrno(error, 'EINVAL')) throw error;
+      this.#direct = false;
+      return false;
+    }
   }
 
   #shardOf(id: string): string {
@@ -116,17 +183,22 @@ export class FileBlobStore implements BlobStore {
     assertBlobId(id);
     const shard = await this.#ensureShard(id);
     const temp = join(shard, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
-    const handle = await open(temp, 'wx', 0o600);
+    const direct = this.#directSource(data);
     let size: number;
-    try {
-      size = await writeAll(handle, data);
-      await handle.sync();
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw error;
+    if (direct !== undefined && await this.#putDirect(temp, direct)) {
+      size = direct.byteLength;
+    } else {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        size = await writeAll(handle, data);
+        await handle.sync();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      }
+      await handle.close();
     }
-    await handle.close();
     try {
       await rename(temp, this.#pathOf(id));
     } catch (error) {
@@ -169,8 +241,50 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * getInto with O_DIRECT: whole blocks straight into `target` (`room` bytes of slab memory).
+   * Resolves undefined when the buffered path must decide instead: the blob's blocks do not
+   * fit the room (or the target), or the file system refuses O_DIRECT (then turned off).
+   */
+  async #getDirect(id: string, target: Uint8Array, room: number): Promise<number | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#pathOf(id), constants.O_RDONLY | O_DIRECT!);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
+      if (!isErrno(error, 'EINVAL')) throw error;
+      this.#direct = false;
+      return undefined;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (alignUp(size) > room) return undefined;
+      const blocks = new Uint8Array(target.buffer, target.byteOffset, alignUp(size));
+      let filled = 0;
+      // Block-sized reads from block offsets; only the last (at the end of file) is short.
+      while (filled < size) {
+        const { bytesRead } = await handle.read(blocks, filled, blocks.byteLength - filled, filled);
+        if (bytesRead === 0) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
+        filled += bytesRead;
+      }
+      return size;
+    } catch (error) {
+      if (!isErrno(error, 'EINVAL')) throw error;
+      this.#direct = false;
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async getInto(id: string, target: Uint8Array): Promise<number> {
     assertBlobId(id);
+    // Direct only into slab memory with room for at least one block; the size decides below.
+    const room = this.#direct ? Math.min(directIoRoom(target), target.byteLength) : 0;
+    if (room > 0) {
+      const size = await this.#getDirect(id, target, room);
+      if (size !== undefined) return size;
+    }
     let handle: FileHandle;
     try {
       handle = await open(this.#pathOf(id), 'r');

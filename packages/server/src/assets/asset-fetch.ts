@@ -20,7 +20,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { isBlobNotFound, type BlobStore } from '@coffer/blobs';
+import { DIRECT_IO_ALIGNMENT, isBlobNotFound, type BlobStore } from '@coffer/blobs';
 import { AssetFetch, type AssetsFetchRequest } from '@coffer/protocol';
 import { CloudError } from '../http/cloud-error.js';
 import { handleCloudError } from '../http/error-handler.js';
@@ -28,7 +28,7 @@ import { paramsSchema } from '../routes/body-schemas.js';
 import { assetDb, num, type AnyKysely } from './asset-tables.js';
 import { requireOwner } from './asset-owner.js';
 import { isChunkId } from './asset-wire.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, sharedSlab } from './buffer-pool.js';
 
 const ROUTE = '/database/1/:container/:environment/:database/assets/fetch';
 /** 1000 ids of 43 characters, quoted and separated, fit well inside. */
@@ -61,6 +61,10 @@ async function lookup(db: AnyKysely, userId: string, chunkIds: readonly string[]
 }
 
 const HEADER = AssetFetch.frameHeaderBytes;
+/** Where a frame's blob starts in its buffer: one direct-I/O block in (see writeFrames). */
+const LEAD = DIRECT_IO_ALIGNMENT;
+/** Direct-I/O memory for frames, shared by the process (past it: ordinary Buffers). */
+const FETCH_SLAB_BYTES = 64 * 1024 * 1024;
 /** Frame buffers are whole MiBs: one buffer then fits every chunk up to its size (a chunk is ≤ 4 MiB + 132 KiB). */
 const FRAME_UNIT = 1024 * 1024;
 /** Free buffers the pool keeps between responses; more are dropped (the largest are kept). */
@@ -145,13 +149,16 @@ async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPo
       continue;
     }
     while (held >= HELD_PER_RESPONSE) await fewerHeld();
-    const frame = pool.take(HEADER + chunk.size);
+    // The blob starts LEAD bytes into the buffer, on a block boundary: in slab memory the
+    // file store then reads it with O_DIRECT (past the page cache); the header sits just before.
+    const buffer = pool.take(LEAD + chunk.size);
+    const frame = buffer.subarray(LEAD - HEADER);
     let size: number;
     try {
       size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
     } catch (error) {
       // Not sent: nothing else refers to the buffer.
-      pool.give(frame);
+      pool.give(buffer);
       if (!isBlobNotFound(error)) throw error;
       await write(NOT_FOUND_FRAME);
       continue;
@@ -162,13 +169,13 @@ async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPo
     frame.writeUInt8(AssetFetch.status.ok, 0);
     frame.writeUInt32BE(size, 1);
     held += 1;
-    if (!out.write(frame.subarray(0, HEADER + size), returned(frame))) await drained(out);
+    if (!out.write(frame.subarray(0, HEADER + size), returned(buffer))) await drained(out);
   }
 }
 
 export async function registerAssetFetchRoute(app: FastifyInstance, deps: AssetFetchDeps): Promise<void> {
   // One free list for every request: buffers outlive the response that allocated them.
-  const pool = new BufferPool({ unit: FRAME_UNIT, keepBytes: POOL_FREE_BYTES });
+  const pool = new BufferPool({ unit: FRAME_UNIT, keepBytes: POOL_FREE_BYTES, slab: () => sharedSlab('fetch', FETCH_SLAB_BYTES) });
   await app.register((scope, _opts, done) => {
     scope.setErrorHandler((error, request, reply) => {
       if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -18,7 +18,7 @@ import { handleCloudError } from '../http/error-handler.js';
 import { paramsSchema } from '../routes/body-schemas.js';
 import { requireOwner } from './asset-owner.js';
 import type { AssetService } from './asset-service.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, sharedSlab } from './buffer-pool.js';
 import { MAX_BATCH_BODY_BYTES, readChunkBatch } from './chunk-batch.js';
 import {
   CHUNK_BATCH_CONTENT_TYPE, MAX_CHUNK_UPLOAD_BYTES, MAX_IDS_PER_REQUEST,
@@ -34,6 +34,8 @@ const MISSING_BODY_LIMIT = 128 * 1024;
  */
 const BATCH_UNIT = 256 * 1024;
 const BATCH_KEEP_BYTES = 48 * 1024 * 1024;
+/** Direct-I/O memory for batch chunks, shared by the process (past it: ordinary Buffers). */
+const BATCH_SLAB_BYTES = 96 * 1024 * 1024;
 
 const missingSchema = {
   type: 'object',
@@ -54,7 +56,7 @@ function headerValue(request: FastifyRequest, name: string): string | undefined 
 }
 
 export async function registerAssetRoutes(app: FastifyInstance, service: AssetService): Promise<void> {
-  const batchBuffers = new BufferPool({ unit: BATCH_UNIT, keepBytes: BATCH_KEEP_BYTES });
+  const batchBuffers = new BufferPool({ unit: BATCH_UNIT, keepBytes: BATCH_KEEP_BYTES, slab: () => sharedSlab('upload-batch', BATCH_SLAB_BYTES) });
   await app.register((scope, _opts, done) => {
     scope.setErrorHandler((error, request, reply) => {
       if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
