@@ -20,14 +20,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { DIRECT_IO_ALIGNMENT, isBlobNotFound, type BlobStore } from '@coffer/blobs';
+import { DIRECT_IO_ALIGNMENT, isBlobNotFound, isBlobTooLarge, type BlobStore } from '@coffer/blobs';
 import { AssetFetch, type AssetsFetchRequest } from '@coffer/protocol';
 import { CloudError } from '../http/cloud-error.js';
 import { handleCloudError } from '../http/error-handler.js';
 import { paramsSchema } from '../routes/body-schemas.js';
 import { assetDb, num, type AnyKysely } from './asset-tables.js';
 import { requireOwner } from './asset-owner.js';
-import { isChunkId } from './asset-wire.js';
+import { isChunkId, MAX_CHUNK_UPLOAD_BYTES } from './asset-wire.js';
 import { BufferPool, sharedSlab } from './buffer-pool.js';
 
 const ROUTE = '/database/1/:container/:environment/:database/assets/fetch';
@@ -109,10 +109,10 @@ function drained(out: ServerResponse): Promise<void> {
  * The frame carries the blob as the store has it: its length is what `getInto` read, so
  * it is always exact. A blob that vanished since the lookup (GC racing a reader past its
  * grace period, an operator deleting files) is a NOT_FOUND frame. A blob damaged to
- * another size is sent as it is, and the client's length and AEAD checks refuse it. A
- * blob larger than its buffer (bigger than the row says, past the MiB rounding) or a read
- * that fails throws, and the caller cuts the connection: the client sees a truncated
- * answer, never a frame of the wrong length.
+ * another size is sent as it is (read again into a buffer that fits when it grew, up to a
+ * chunk's limit), and the client's length and AEAD checks refuse it. A blob larger than
+ * any chunk or a read that fails throws, and the caller cuts the connection: the client
+ * sees a truncated answer, never a frame of the wrong length.
  */
 async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPool, chunkIds: readonly string[], stored: ReadonlyMap<string, StoredChunk>): Promise<void> {
   let held = 0;
@@ -151,11 +151,22 @@ async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPo
     while (held >= HELD_PER_RESPONSE) await fewerHeld();
     // The blob starts LEAD bytes into the buffer, on a block boundary: in slab memory the
     // file store then reads it with O_DIRECT (past the page cache); the header sits just before.
-    const buffer = pool.take(LEAD + chunk.size);
-    const frame = buffer.subarray(LEAD - HEADER);
+    let buffer = pool.take(LEAD + chunk.size);
+    let frame = buffer.subarray(LEAD - HEADER);
     let size: number;
     try {
-      size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
+      try {
+        size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
+      } catch (error) {
+        // A blob damaged to a larger size than its row says (up to a chunk's limit) is read
+        // into a buffer that fits and sent as it is: the client refuses that one chunk
+        // (length, AEAD) instead of losing the whole answer to a cut connection.
+        if (!isBlobTooLarge(error) || error.size === undefined || error.size > MAX_CHUNK_UPLOAD_BYTES) throw error;
+        pool.give(buffer);
+        buffer = pool.take(LEAD + error.size);
+        frame = buffer.subarray(LEAD - HEADER);
+        size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
+      }
     } catch (error) {
       // Not sent: nothing else refers to the buffer.
       pool.give(buffer);
