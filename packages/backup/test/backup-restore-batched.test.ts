@@ -67,10 +67,11 @@ describe('restore over batched fetches', () => {
     const placements = files.reduce((n, f) => n + f.chunks.length, 0);
     const distinct = new Set(files.flatMap((f) => f.chunks.map((c) => chunkIdToString(c.id)))).size;
     expect(distinct).toBeLessThan(placements);
-    for (const maxOpenFiles of [1, 2, 64]) {
+    // With direct writes (the default where the file system takes O_DIRECT) and buffered ones.
+    for (const [maxOpenFiles, directIo] of [[1, true], [2, true], [64, true], [1, false], [64, false]] as const) {
       const target = join(tempDir(), 'restored');
       let progress = 0;
-      const report = await backup.restore(snapshotId, target, { maxOpenFiles, window: 3, onProgress: (done) => { progress = done; } });
+      const report = await backup.restore(snapshotId, target, { maxOpenFiles, directIo, window: 3, onProgress: (done) => { progress = done; } });
       expect(report.chunksDownloaded).toBe(distinct);
       expect(report.chunksCopied).toBe(placements - distinct);
       expect(report.bytes).toBe(files.reduce((n, f) => n + f.size, 0));
