@@ -9,24 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlobStore } from '@coffer/blobs';
 import { testBackends, type TestStore } from '@coffer/storage';
 import { createAssetService, type AssetService } from '../src/assets/index.js';
 import { MAX_BATCH_CHUNKS, type BatchChunk } from '../src/assets/chunk-batch.js';
-
-/** A blob store that acknowledges every put and keeps nothing (for tests of the database side only). */
-function discardingBlobs(): BlobStore {
-  const unused = (): Promise<never> => Promise.reject(new Error('not kept'));
-  return {
-    kind: 'discard',
-    put: async (id, data) => {
-      await Promise.resolve();
-      return { id, size: Array.isArray(data) ? (data as readonly Uint8Array[]).reduce((n, p) => n + p.length, 0) : 0 };
-    },
-    get: unused, getStream: unused, getInto: unused, stat: unused, has: unused, delete: unused, list: unused,
-    close: () => Promise.resolve(),
-  };
-}
+import { discardingBlobs } from './chunk-batch-helpers.js';
 
 const SIZE = 3;
 const newIds = (n: number): string[] => Array.from({ length: n }, () => randomBytes(32).toString('base64url'));

@@ -27,46 +27,13 @@ import { createAssetService, registerAssets } from '../src/assets/index.js';
 import { CHUNK_BATCH_CONTENT_TYPE, MAX_CHUNK_UPLOAD_BYTES } from '../src/assets/asset-wire.js';
 import { CHUNK_BATCH_FRAME_HEADER, MAX_BATCH_BODY_BYTES, MAX_BATCH_CHUNKS, type BatchChunk } from '../src/assets/chunk-batch.js';
 import { registerUser } from './auth-helpers.js';
+import { discardingBlobs, encodeBatch, frameHeader, type Frame } from './chunk-batch-helpers.js';
 
 const CONTAINER_PATH = '/database/1/iCloud.com.example.app/development';
 const BASE = `${CONTAINER_PATH}/private/assets`;
 const QUOTA = 64 * 1024 * 1024;
 
-/** One frame of a batch: a chunk id (raw) and its bytes; `crc`/`length` override the honest values. */
-interface Frame {
-  id: Uint8Array;
-  ciphertext: Uint8Array;
-  crc?: number;
-  length?: number;
-}
-
 const idText = (frame: Frame): string => Buffer.from(frame.id).toString('base64url');
-
-function frameHeader(frame: Frame): Buffer {
-  const header = Buffer.alloc(CHUNK_BATCH_FRAME_HEADER);
-  header.set(frame.id, 0);
-  header.writeUInt32BE(frame.length ?? frame.ciphertext.length, 32);
-  header.writeUInt32BE(frame.crc ?? crc32(frame.ciphertext), 36);
-  return header;
-}
-
-function encodeBatch(frames: readonly Frame[], version = 1): Buffer {
-  return Buffer.concat([Buffer.of(version), ...frames.flatMap((f) => [frameHeader(f), f.ciphertext])]);
-}
-
-/** A blob store that acknowledges every put and keeps nothing (for tests of the database side only). */
-function discardingBlobs(): BlobStore {
-  const unused = (): Promise<never> => Promise.reject(new Error('not kept'));
-  return {
-    kind: 'discard',
-    put: async (id, data) => {
-      await Promise.resolve();
-      return { id, size: Array.isArray(data) ? (data as readonly Uint8Array[]).reduce((n, p) => n + p.length, 0) : 0 };
-    },
-    get: unused, getStream: unused, getInto: unused, stat: unused, has: unused, delete: unused, list: unused,
-    close: () => Promise.resolve(),
-  };
-}
 
 /** A real encrypted chunk (what a client sends) with its plaintext, to check decryption after download. */
 interface RealChunk extends Frame {

@@ -15,27 +15,7 @@ import {
 import { MAX_CHUNK_UPLOAD_BYTES } from '../src/assets/asset-wire.js';
 import { BufferPool } from '../src/assets/buffer-pool.js';
 import { CloudError } from '../src/http/cloud-error.js';
-
-interface Frame {
-  id: Uint8Array;
-  ciphertext: Uint8Array;
-  /** Defaults to the CRC-32 of the ciphertext. */
-  crc?: number;
-  /** Defaults to the ciphertext's length. */
-  length?: number;
-}
-
-function frameHeader(frame: Frame): Buffer {
-  const header = Buffer.alloc(CHUNK_BATCH_FRAME_HEADER);
-  header.set(frame.id, 0);
-  header.writeUInt32BE(frame.length ?? frame.ciphertext.length, 32);
-  header.writeUInt32BE(frame.crc ?? crc32(frame.ciphertext), 36);
-  return header;
-}
-
-function encodeBatch(frames: readonly Frame[], version = CHUNK_BATCH_VERSION): Buffer {
-  return Buffer.concat([Buffer.of(version), ...frames.flatMap((f) => [frameHeader(f), f.ciphertext])]);
-}
+import { encodeBatch, frameHeader, type Frame } from './chunk-batch-helpers.js';
 
 const randomFrame = (size: number): Frame => ({ id: randomBytes(32), ciphertext: randomBytes(size) });
 
