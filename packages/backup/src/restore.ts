@@ -17,6 +17,7 @@
 import { constants } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, open, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { O_DIRECT } from '@coffer/blobs';
 import type { AssetChunkRef } from '@coffer/crypto';
 import type { AssetSession } from '@coffer/sdk';
 import { DirectWrites, type PendingBlocks } from './direct-writes.js';
@@ -41,8 +42,6 @@ export interface RestoreOptions {
   directIo?: boolean;
 }
 
-/** O_DIRECT where the platform has it (Linux). */
-const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 /** Aligned memory for direct writes in flight: every chunk of a window (12 × ≤ 4 MiB) fits. */
 const DIRECT_MEMORY = 64 * 1024 * 1024;
 

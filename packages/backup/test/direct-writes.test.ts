@@ -9,9 +9,9 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { O_DIRECT } from '@coffer/blobs';
 import { DirectWrites, type PendingBlocks } from '../src/direct-writes.js';
 
-const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
 const BLOCK = 4096;
 
 /** Cuts `size` bytes into pieces of random sizes (some smaller than a block, some spanning several). */

@@ -18,6 +18,11 @@
  * fit from the lowest address, freed by identity (a stale view frees nothing).
  */
 
+import { constants } from 'node:fs';
+
+/** The O_DIRECT open flag where the platform has it (Linux); undefined elsewhere. */
+export const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
+
 /** O_DIRECT alignment used for addresses, offsets and lengths (a multiple of every logical block size in use). */
 export const DIRECT_IO_ALIGNMENT = 4096;
 /** Allocation granule: one WebAssembly page. */

@@ -25,7 +25,7 @@ import {
   assertBlobId, assertListOptions, BlobNotFoundError, BlobTooLargeError,
   type BlobListOptions, type BlobListPage, type BlobReadStream, type BlobSource, type BlobStat, type BlobStore,
 } from './blob-store.js';
-import { alignUp, directIoRoom } from './aligned-slab.js';
+import { alignUp, directIoRoom, O_DIRECT } from './aligned-slab.js';
 
 const TEMP_PREFIX = '.tmp-';
 const SHARD = /^[A-Za-z0-9_-]$/;
@@ -86,8 +86,6 @@ export interface FileBlobStoreOptions {
   directIo?: boolean;
 }
 
-/** O_DIRECT, where the platform has it (Linux); undefined elsewhere. */
-const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 
 export class FileBlobStore implements BlobStore {
   readonly kind = 'file';
@@ -220,15 +218,19 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async getStream(id: string): Promise<BlobReadStream> {
-    assertBlobId(id);
-    let handle: FileHandle;
+  /** Opens blob `id` for reading (`flags` added to O_RDONLY); a missing one is BlobNotFoundError. */
+  async #openBlob(id: string, flags = 0): Promise<FileHandle> {
     try {
-      handle = await open(this.#pathOf(id), 'r');
+      return await open(this.#pathOf(id), constants.O_RDONLY | flags);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
       throw error;
     }
+  }
+
+  async getStream(id: string): Promise<BlobReadStream> {
+    assertBlobId(id);
+    const handle = await this.#openBlob(id);
     try {
       const { size } = await handle.stat();
       // The open handle pins the inode: a concurrent replace or delete cannot tear this read.
@@ -249,9 +251,8 @@ export class FileBlobStore implements BlobStore {
   async #getDirect(id: string, target: Uint8Array, room: number): Promise<number | undefined> {
     let handle: FileHandle;
     try {
-      handle = await open(this.#pathOf(id), constants.O_RDONLY | O_DIRECT!);
+      handle = await this.#openBlob(id, O_DIRECT);
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
       if (!isErrno(error, 'EINVAL')) throw error;
       this.#direct = false;
       return undefined;
@@ -259,14 +260,8 @@ export class FileBlobStore implements BlobStore {
     try {
       const { size } = await handle.stat();
       if (alignUp(size) > room) return undefined;
-      const blocks = new Uint8Array(target.buffer, target.byteOffset, alignUp(size));
-      let filled = 0;
-      // Block-sized reads from block offsets; only the last (at the end of file) is short.
-      while (filled < size) {
-        const { bytesRead } = await handle.read(blocks, filled, blocks.byteLength - filled, filled);
-        if (bytesRead === 0) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
-        filled += bytesRead;
-      }
+      // Whole blocks from block offsets; only the last read (at the end of file) is short.
+      await readBlob(handle, id, new Uint8Array(target.buffer, target.byteOffset, alignUp(size)), size);
       return size;
     } catch (error) {
       if (!isErrno(error, 'EINVAL')) throw error;
@@ -285,26 +280,13 @@ export class FileBlobStore implements BlobStore {
       const size = await this.#getDirect(id, target, room);
       if (size !== undefined) return size;
     }
-    let handle: FileHandle;
-    try {
-      handle = await open(this.#pathOf(id), 'r');
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
-      throw error;
-    }
+    const handle = await this.#openBlob(id);
     try {
       // As in getStream, the open handle pins the inode: a concurrent replace or delete
       // cannot tear the read, so the size read here is the size of what we read.
       const { size } = await handle.stat();
       if (size > target.byteLength) throw new BlobTooLargeError(id, target.byteLength, size);
-      let filled = 0;
-      // Positional reads straight into the caller's memory (no intermediate buffer); a
-      // read may return less than asked, so loop until the size read at open is in.
-      while (filled < size) {
-        const { bytesRead } = await handle.read(target, filled, size - filled, filled);
-        if (bytesRead === 0) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
-        filled += bytesRead;
-      }
+      await readBlob(handle, id, target.subarray(0, size), size);
       return size;
     } finally {
       await handle.close();
@@ -387,6 +369,20 @@ export class FileBlobStore implements BlobStore {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/**
+ * Positional reads into `view` from offset 0 until `size` bytes are in — straight into the
+ * caller's memory, no intermediate buffer. A read may return less than asked (and a direct
+ * read of whole blocks stops at the end of file), so it loops; reading nothing first is a
+ * blob that shrank since its size was read.
+ */
+async function readBlob(handle: FileHandle, id: string, view: Uint8Array, size: number): Promise<void> {
+  for (let filled = 0; filled < size;) {
+    const { bytesRead } = await handle.read(view, filled, view.byteLength - filled, filled);
+    if (bytesRead === 0) throw new Error(`blob ${JSON.stringify(id)} changed size while it was being read (${filled} of ${size} bytes)`);
+    filled += bytesRead;
   }
 }
 
