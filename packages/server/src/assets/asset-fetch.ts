@@ -149,39 +149,48 @@ async function writeFrames(out: ServerResponse, blobs: BlobStore, pool: BufferPo
       continue;
     }
     while (held >= HELD_PER_RESPONSE) await fewerHeld();
-    // The blob starts LEAD bytes into the buffer, on a block boundary: in slab memory the
-    // file store then reads it with O_DIRECT (past the page cache); the header sits just before.
-    let buffer = pool.take(LEAD + chunk.size);
-    let frame = buffer.subarray(LEAD - HEADER);
-    let size: number;
-    try {
-      try {
-        size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
-      } catch (error) {
-        // A blob damaged to a larger size than its row says (up to a chunk's limit) is read
-        // into a buffer that fits and sent as it is: the client refuses that one chunk
-        // (length, AEAD) instead of losing the whole answer to a cut connection.
-        if (!isBlobTooLarge(error) || error.size === undefined || error.size > MAX_CHUNK_UPLOAD_BYTES) throw error;
-        pool.give(buffer);
-        buffer = pool.take(LEAD + error.size);
-        frame = buffer.subarray(LEAD - HEADER);
-        size = await blobs.getInto(chunk.blobId, frame.subarray(HEADER));
-      }
-    } catch (error) {
-      // Not sent: nothing else refers to the buffer.
-      pool.give(buffer);
-      if (!isBlobNotFound(error)) throw error;
+    let read = await readFrame(blobs, pool, chunk.blobId, chunk.size);
+    if (read === 'too large') read = await readFrame(blobs, pool, chunk.blobId, MAX_CHUNK_UPLOAD_BYTES);
+    if (read === undefined) {
       await write(NOT_FOUND_FRAME);
       continue;
     }
-    // Only a store breaking its contract reports more than it had room for; the view below
-    // would silently be shorter than the header says.
-    if (size > frame.length - HEADER) throw new Error(`the blob store reported ${size} bytes read into ${frame.length - HEADER}`);
-    frame.writeUInt8(AssetFetch.status.ok, 0);
-    frame.writeUInt32BE(size, 1);
+    if (read === 'too large') throw new Error('a blob larger than any chunk');
     held += 1;
-    if (!out.write(frame.subarray(0, HEADER + size), returned(buffer))) await drained(out);
+    if (!out.write(read.frame, returned(read.buffer))) await drained(out);
   }
+}
+
+/**
+ * Blob `blobId` read whole into a pool buffer with room for `room` bytes, as a ready frame
+ * (header, then the blob). The blob starts LEAD bytes into the buffer, on a block boundary:
+ * in slab memory the file store reads it with O_DIRECT, past the page cache; the header sits
+ * just before. Undefined when the blob is gone; 'too large' when it outgrew `room` — a blob
+ * damaged to a larger size than its row says, which the caller reads again with room for
+ * any chunk and sends as it is, so the client refuses that one chunk (length, AEAD) rather
+ * than losing the whole answer to a cut connection.
+ */
+async function readFrame(
+  blobs: BlobStore, pool: BufferPool, blobId: string, room: number,
+): Promise<{ buffer: Buffer; frame: Buffer } | 'too large' | undefined> {
+  const buffer = pool.take(LEAD + room);
+  const frame = buffer.subarray(LEAD - HEADER);
+  let size: number;
+  try {
+    size = await blobs.getInto(blobId, frame.subarray(HEADER));
+  } catch (error) {
+    // Not sent: nothing else refers to the buffer.
+    pool.give(buffer);
+    if (isBlobNotFound(error)) return undefined;
+    if (isBlobTooLarge(error)) return 'too large';
+    throw error;
+  }
+  // Only a store breaking its contract reports more than it had room for; the view below
+  // would silently be shorter than the header says.
+  if (size > frame.length - HEADER) throw new Error(`the blob store reported ${size} bytes read into ${frame.length - HEADER}`);
+  frame.writeUInt8(AssetFetch.status.ok, 0);
+  frame.writeUInt32BE(size, 1);
+  return { buffer, frame: frame.subarray(0, HEADER + size) };
 }
 
 export async function registerAssetFetchRoute(app: FastifyInstance, deps: AssetFetchDeps): Promise<void> {
