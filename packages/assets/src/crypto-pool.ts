@@ -317,18 +317,16 @@ export class ChunkCryptoPool {
       request.out = this.#output(ciphertextSize);
       transfer.push(request.out);
     }
-    let reply: WorkerReply;
+    let reply: WorkerReply | undefined;
     try {
       reply = await this.#dispatch(request, transfer);
-    } catch (error) {
-      if (outShared !== undefined) arena!.free(outShared);
-      throw error;
     } finally {
-      // The worker has answered (or is gone): its view of the plaintext is no longer read.
+      // The worker has answered (or is gone): it reads the plaintext no more, and the shared
+      // ciphertext space stays taken only for a ciphertext that filled it exactly.
       if (plaintextShared) arena.free(plaintext);
+      const filled = reply?.ok === true && reply.op === 'encrypt' && reply.ciphertextLength === ciphertextSize;
+      if (outShared !== undefined && !filled) arena!.free(outShared);
     }
-    const keepCiphertext = reply.ok && reply.op === 'encrypt';
-    if (outShared !== undefined && !keepCiphertext) arena!.free(outShared);
     if (!reply.ok) throw rebuildError(reply);
     if (reply.op === 'decrypt') throw new Error('chunk crypto worker answered the wrong operation');
     if (reply.input !== undefined && reply.input.byteLength === this.#maxChunk && this.#freeInputs.length < FREE_LIST_MAX) this.#freeInputs.push(reply.input);
@@ -336,17 +334,8 @@ export class ChunkCryptoPool {
       if (reply.unused !== undefined) this.release({ ciphertext: new Uint8Array(reply.unused) });
       return { id: reply.id, key: reply.key, size: reply.size, repeat: true };
     }
-    let ciphertext: Uint8Array;
-    if (outShared !== undefined) {
-      if (reply.ciphertextLength !== outShared.length) {
-        arena!.free(outShared);
-        throw new Error('chunk crypto worker wrote a ciphertext of an unexpected length');
-      }
-      ciphertext = outShared;
-    } else {
-      if (reply.ciphertext === undefined) throw new Error('chunk crypto worker sent no ciphertext');
-      ciphertext = reply.ciphertext;
-    }
+    const ciphertext = outShared ?? reply.ciphertext;
+    if (ciphertext === undefined || reply.ciphertextLength !== ciphertextSize) throw new Error('chunk crypto worker sent no ciphertext of the expected length');
     return {
       id: reply.id, key: reply.key, size: reply.size, ciphertext,
       ...(reply.ciphertextCrc32 === undefined ? {} : { ciphertextCrc32: reply.ciphertextCrc32 }),

@@ -81,7 +81,8 @@ export function decryptionPool(): Promise<ChunkCryptoPool> {
     const { ChunkCryptoPool } = await assetsModule();
     const { availableParallelism } = await import('node:os');
     const unused = randomBytes(32);
-    return new ChunkCryptoPool({ keys: { chunkKeyKey: unused, chunkIdKey: unused }, ...workerCount(availableParallelism()) });
+    // arenaBytes 0: decryption moves chunks by transfer; the shared arena serves encryption only.
+    return new ChunkCryptoPool({ keys: { chunkKeyKey: unused, chunkIdKey: unused }, arenaBytes: 0, ...workerCount(availableParallelism()) });
   })();
   decryptPool.catch(() => {
     decryptPool = undefined;
